@@ -1,0 +1,155 @@
+"""Accounts: argon2 password hashes, bearer tokens for scripts, login sessions for people."""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import delete, select, update
+
+from app.db import Sessions, writing
+from app.models import ROLES, ApiToken, LoginSession, User, utcnow
+
+SESSION_COOKIE = "socialwall_session"
+SESSION_LIFETIME = timedelta(hours=24)
+TOKEN_PREFIX = "sw_"
+
+
+class AccountError(ValueError):
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """Who is calling: a user, by a login session (with its CSRF token) or a bearer token."""
+
+    user_id: int
+    name: str
+    role: str
+    via: str
+    csrf_token: str | None = None
+
+
+def _hasher() -> PasswordHasher:
+    return PasswordHasher()
+
+
+def hash_password(password: str) -> str:
+    return _hasher().hash(password)
+
+
+def verify_password(password_hash: str, password: str) -> bool:
+    try:
+        return _hasher().verify(password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def validate_new_user(name: str, role: str, password: str) -> None:
+    if not name or len(name) > 100 or not name.isprintable() or name != name.strip():
+        raise AccountError("a user name is 1 to 100 printable characters, no outer spaces")
+    if role not in ROLES:
+        raise AccountError(f"unknown role {role!r} (known: {', '.join(ROLES)})")
+    if len(password) < 8:
+        raise AccountError("a password needs at least 8 characters")
+
+
+async def add_user(sessions: Sessions, name: str, role: str, password: str) -> int:
+    """Create an account; raise AccountError if the name is taken or a value is unusable."""
+    validate_new_user(name, role, password)
+    async with writing(sessions) as session:
+        if await session.scalar(select(User.id).where(User.name == name)) is not None:
+            raise AccountError(f"a user named {name!r} exists already")
+        user = User(name=name, role=role, password_hash=hash_password(password))
+        session.add(user)
+        await session.flush()
+        return user.id
+
+
+async def create_token(sessions: Sessions, user_name: str) -> str:
+    """A new bearer token acting as `user_name`; only its hash is stored."""
+    async with writing(sessions) as session:
+        user_id = await session.scalar(select(User.id).where(User.name == user_name))
+        if user_id is None:
+            raise AccountError(f"no user named {user_name!r}; add one with `socialwall users add`")
+        token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+        session.add(ApiToken(user_id=user_id, token_hash=digest(token)))
+        return token
+
+
+async def revoke_tokens(sessions: Sessions, user_name: str) -> int:
+    async with writing(sessions) as session:
+        user_ids = select(User.id).where(User.name == user_name).scalar_subquery()
+        result = await session.execute(
+            update(ApiToken)
+            .where(ApiToken.user_id == user_ids, ApiToken.revoked_at.is_(None))
+            .values(revoked_at=utcnow())
+        )
+        return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    # Checked against when the user does not exist, so that a wrong name costs as long as a
+    # wrong password and response times do not tell which names exist.
+    return hash_password(secrets.token_hex(16))
+
+
+async def log_in(sessions: Sessions, name: str, password: str) -> tuple[str, Principal] | None:
+    """Check a name and password; on success open a login session and return its cookie value."""
+    async with sessions() as session:
+        user = await session.scalar(select(User).where(User.name == name))
+    if user is None:
+        verify_password(_dummy_hash(), password)
+        return None
+    if not verify_password(user.password_hash, password):
+        return None
+    token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
+    async with writing(sessions) as session:
+        now = utcnow()
+        await session.execute(delete(LoginSession).where(LoginSession.expires_at < now))
+        session.add(LoginSession(user_id=user.id, token_hash=digest(token), csrf_token=csrf,
+                                 created_at=now, expires_at=now + SESSION_LIFETIME))
+    return token, Principal(user.id, user.name, user.role, "session", csrf)
+
+
+async def log_out(sessions: Sessions, token: str) -> None:
+    async with writing(sessions) as session:
+        await session.execute(delete(LoginSession).where(LoginSession.token_hash == digest(token)))
+
+
+async def from_bearer(sessions: Sessions, token: str) -> Principal | None:
+    async with sessions() as session:
+        row = await session.scalar(
+            select(ApiToken).where(ApiToken.token_hash == digest(token),
+                                   ApiToken.revoked_at.is_(None))
+        )
+    if row is None:
+        return None
+    return Principal(row.user.id, row.user.name, row.user.role, "token")
+
+
+async def from_session(sessions: Sessions, token: str) -> Principal | None:
+    async with sessions() as session:
+        row = await session.scalar(
+            select(LoginSession).where(LoginSession.token_hash == digest(token),
+                                       LoginSession.expires_at > utcnow())
+        )
+    if row is None:
+        return None
+    return Principal(row.user.id, row.user.name, row.user.role, "session", row.csrf_token)
+
+
+def csrf_matches(principal: Principal, presented: str | None) -> bool:
+    return bool(presented and principal.csrf_token
+                and hmac.compare_digest(presented, principal.csrf_token))

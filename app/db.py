@@ -1,0 +1,75 @@
+"""The database engine and sessions: SQLite (default, embedded) or PostgreSQL."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+
+SQLITE_BUSY_TIMEOUT_MS = 10_000
+
+Sessions = async_sessionmaker[AsyncSession]
+
+
+def create_engine(url: str) -> AsyncEngine:
+    """Build the engine; for SQLite create the file's folder and set WAL mode and a busy timeout."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite":
+        return create_async_engine(url, pool_pre_ping=True)
+
+    database = parsed.database or ""
+    if database and database != ":memory:":
+        Path(database).parent.mkdir(parents=True, exist_ok=True)
+    engine = create_async_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
+    _sqlite_transactions(engine)
+    return engine
+
+
+def _sqlite_transactions(engine: AsyncEngine) -> None:
+    # Python's sqlite3 module only begins a transaction before a write, so two reads in one
+    # "transaction" could see different states. Let SQLAlchemy emit BEGIN itself, as its
+    # documentation recommends; writers ask for BEGIN IMMEDIATE so that they queue on the
+    # busy timeout instead of failing when they upgrade from reading to writing.
+    @event.listens_for(engine.sync_engine, "connect")
+    def _connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _begin(conn: Any) -> None:
+        immediate = conn.get_execution_options().get("write", False)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+def create_sessions(engine: AsyncEngine) -> Sessions:
+    return async_sessionmaker(engine, expire_on_commit=False)
+
+
+@asynccontextmanager
+async def writing(sessions: Sessions) -> AsyncIterator[AsyncSession]:
+    """A session in a transaction that is going to write; commits on success."""
+    async with sessions() as session, session.begin():
+        await session.connection(execution_options={"write": True})
+        yield session
+
+
+@asynccontextmanager
+async def reading(sessions: Sessions) -> AsyncIterator[AsyncSession]:
+    """A session whose reads all see one consistent state of the database."""
+    async with sessions() as session:
+        options: dict[str, Any] = {}
+        if session.bind is not None and session.bind.dialect.name == "postgresql":
+            options["isolation_level"] = "REPEATABLE READ"
+        async with session.begin():
+            await session.connection(execution_options=options)
+            yield session

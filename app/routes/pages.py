@@ -1,0 +1,122 @@
+"""The HTML pages: start page, walls (and their theme), the moderator page, sign-in."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, HTTPException, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import ValidationError
+from sqlalchemy import select
+
+from app import auth
+from app.config import ThemeConfig
+from app.deps import PrincipalDep, StateDep
+from app.i18n import TEXTS, pick_language
+from app.models import Event, Wall
+from app.walls import find_wall
+
+router = APIRouter(include_in_schema=False)
+
+LANGUAGE_COOKIE = "socialwall_lang"
+_THEME_PROPERTIES = {
+    "background": "--wall-bg", "foreground": "--wall-fg", "muted": "--wall-muted",
+    "accent": "--wall-accent", "card_background": "--wall-card-bg",
+    "card_foreground": "--wall-card-fg", "font": "--wall-font",
+}
+
+
+def _page(request: Request, state: Any, template: str, status_code: int = 200,
+          **context: Any) -> HTMLResponse:
+    lang = pick_language(request.headers.get("accept-language"),
+                         request.query_params.get("lang") or request.cookies.get(LANGUAGE_COOKIE))
+    response = state.templates.TemplateResponse(
+        request, template, {"lang": lang, "t": TEXTS[lang], "static_url": "/static/", **context},
+        status_code=status_code)
+    response.headers["cache-control"] = "no-store"
+    if request.query_params.get("lang") == lang:
+        response.set_cookie(LANGUAGE_COOKIE, lang, max_age=365 * 86400, samesite="lax")
+    return response  # type: ignore[no-any-return]
+
+
+@router.get("/")
+async def index(request: Request, state: StateDep) -> HTMLResponse:
+    async with state.sessions() as session:
+        rows = (await session.execute(
+            select(Event, Wall).join(Wall).order_by(Event.id, Wall.id))).all()
+    events: dict[str, dict[str, Any]] = {}
+    for event, wall in rows:
+        entry = events.setdefault(event.slug, {"name": event.name, "hashtags": event.hashtags,
+                                               "walls": []})
+        entry["walls"].append({"slug": wall.slug, "title": wall.title or event.name})
+    return _page(request, state, "index.html", events=list(events.values()))
+
+
+@router.get("/wall/{slug}")
+async def wall_page(slug: str, request: Request, state: StateDep) -> HTMLResponse:
+    wall = await find_wall(state.sessions, slug)
+    if wall is None:
+        return _page(request, state, "not_found.html", status_code=404)
+    return _page(request, state, "wall.html", wall=wall, ws_path=f"/ws/wall/{wall.slug}",
+                 theme_css_url=f"/wall/{wall.slug}/theme.css")
+
+
+@router.get("/wall/{slug}/theme.css")
+async def wall_theme(slug: str, state: StateDep) -> Response:
+    wall = await find_wall(state.sessions, slug)
+    if wall is None:
+        raise HTTPException(404)
+    try:
+        theme = ThemeConfig.model_validate(wall.theme)
+    except ValidationError:
+        theme = ThemeConfig()  # stored values are checked again: CSS is no place for surprises
+    declarations = "".join(f"  {prop}: {getattr(theme, key)};\n"
+                           for key, prop in _THEME_PROPERTIES.items())
+    return Response(f":root {{\n{declarations}}}\n", media_type="text/css",
+                    headers={"cache-control": "no-cache"})
+
+
+@router.get("/moderate")
+async def moderate_page(request: Request, state: StateDep, principal: PrincipalDep) -> Response:
+    if principal is None:
+        return RedirectResponse("/login?next=/moderate", status_code=303)
+    async with state.sessions() as session:
+        events = [{"slug": e.slug, "name": e.name}
+                  for e in await session.scalars(select(Event).order_by(Event.id))]
+    return _page(request, state, "moderate.html", user=principal, events=events)
+
+
+@router.get("/login")
+async def login_page(request: Request, state: StateDep, next: str = "/moderate") -> HTMLResponse:
+    return _page(request, state, "login.html", next=_local(next), error=False)
+
+
+@router.post("/login")
+async def login(
+    request: Request, state: StateDep, username: Annotated[str, Form(max_length=100)],
+    password: Annotated[str, Form(max_length=1000)], next: Annotated[str, Form()] = "/moderate",
+) -> Response:
+    result = await auth.log_in(state.sessions, username, password)
+    if result is None:
+        return _page(request, state, "login.html", status_code=401, next=_local(next),
+                     error=True, username=username)
+    token, _ = result
+    response = RedirectResponse(_local(next), status_code=303)
+    response.set_cookie(auth.SESSION_COOKIE, token, max_age=int(auth.SESSION_LIFETIME.total_seconds()),
+                        httponly=True, samesite="lax", secure=state.settings.server.https)
+    return response
+
+
+@router.post("/logout")
+async def logout(request: Request, state: StateDep) -> Response:
+    token = request.cookies.get(auth.SESSION_COOKIE)
+    if token:
+        await auth.log_out(state.sessions, token)
+    response = RedirectResponse("/login", status_code=303)
+    response.delete_cookie(auth.SESSION_COOKIE)
+    return response
+
+
+def _local(target: str) -> str:
+    """Only paths on this site are followed after sign-in (no open redirect)."""
+    return target if target.startswith("/") and not target.startswith(("//", "/\\")) else "/"

@@ -1,0 +1,83 @@
+"""Shapes of the JSON API, for validation and the OpenAPI document."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel
+
+PostStatus = Literal["pending", "approved", "rejected", "retracted"]
+
+
+class AuthorOut(BaseModel):
+    name: str
+    handle: str
+    avatar_url: str | None
+    profile_url: str | None
+
+
+class MediaOut(BaseModel):
+    kind: str
+    url: str
+    preview_url: str | None
+    alt: str
+    width: int | None
+    height: int | None
+
+
+class PostOut(BaseModel):
+    id: int
+    event_id: int
+    source: str
+    source_name: str
+    url: str | None
+    author: AuthorOut
+    text: str
+    html: str
+    lang: str | None
+    hashtags: list[str]
+    media: list[MediaOut]
+    content_warning: str | None
+    sensitive: bool
+    created_at: str | None
+    pinned: bool
+    status: PostStatus
+    ingested_at: str | None
+    decided_at: str | None
+    decided_by: str | None
+
+
+class PostPage(BaseModel):
+    items: list[PostOut]
+    next_cursor: int | None
+
+
+class ErrorOut(BaseModel):
+    detail: str
+
+
+class ConflictOut(BaseModel):
+    detail: str
+    status: PostStatus
+    by: str | None
+
+
+class SourceHealthOut(BaseModel):
+    id: int
+    event: str
+    name: str
+    type: str
+    state: str
+    last_success: str | None
+    last_error: str | None
+    next_attempt: str | None
+    posts_ingested: int
+    detail: str
+
+
+class HealthOut(BaseModel):
+    status: Literal["ok", "degraded"]
+    database: Literal["ok", "unavailable"]
+    version: str
+    sources: dict[str, int]
+    walls_connected: int

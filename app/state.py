@@ -1,0 +1,27 @@
+"""Everything the running app holds, built in the lifespan and handed to routes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from fastapi.templating import Jinja2Templates
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from app.config import Settings
+from app.db import Sessions
+from app.posts import PostStore
+from app.pubsub import Hub
+from app.wallfeed import WallFeeds
+from ingest.runner import IngestRunner
+
+
+@dataclass(frozen=True, slots=True)
+class AppState:
+    settings: Settings
+    engine: AsyncEngine
+    sessions: Sessions
+    hub: Hub
+    store: PostStore
+    feeds: WallFeeds
+    runner: IngestRunner
+    templates: Jinja2Templates

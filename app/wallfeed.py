@@ -1,0 +1,169 @@
+"""One feed per event and process: hears the event's wall changes once, puts them in order,
+fills gaps from the database, and hands each frame to every connected wall of that process.
+
+Sockets get bounded queues: a screen that stops reading is cut off (and resumes by sequence
+number when it reconnects) instead of slowing the others down or holding memory.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+
+from sqlalchemy import select
+
+from app import channels
+from app.db import Sessions
+from app.models import Event, WallChange
+from app.pubsub import Hub, Lagged
+
+log = logging.getLogger(__name__)
+
+LISTENER_QUEUE = 256
+# How often a feed compares its position with the database, in case a publish was lost
+# (an instance died between commit and publish, or a shared backend dropped a message).
+POLL_SECONDS = 5.0
+
+Frame = tuple[int, str]
+
+
+class Listener:
+    """One wall socket's inbox: frames in sequence order; None means it was cut off."""
+
+    def __init__(self, size: int) -> None:
+        self.queue: asyncio.Queue[Frame | None] = asyncio.Queue(maxsize=size + 1)
+
+    def offer(self, frame: Frame) -> bool:
+        """Queue a frame; False (and the end marker) if the socket is too far behind."""
+        if self.queue.qsize() >= self.queue.maxsize - 1:
+            self.queue.put_nowait(None)
+            return False
+        self.queue.put_nowait(frame)
+        return True
+
+
+class WallFeed:
+    def __init__(self, event_id: int, hub: Hub, sessions: Sessions,
+                 listener_queue: int = LISTENER_QUEUE, poll_seconds: float = POLL_SECONDS) -> None:
+        self.event_id = event_id
+        self.hub = hub
+        self.sessions = sessions
+        self.listener_queue = listener_queue
+        self.poll_seconds = poll_seconds
+        self.listeners: set[Listener] = set()
+        self.seq = 0
+        self.ready = asyncio.Event()
+        self._lock = asyncio.Lock()
+
+    def join(self) -> Listener:
+        listener = Listener(self.listener_queue)
+        self.listeners.add(listener)
+        return listener
+
+    def leave(self, listener: Listener) -> None:
+        self.listeners.discard(listener)
+
+    async def run(self) -> None:
+        poller = asyncio.create_task(self._poll())
+        try:
+            while True:
+                try:
+                    await self._listen()
+                except Lagged:
+                    log.warning("wall feed of event %s fell behind the hub; resynchronising",
+                                self.event_id)
+                except Exception:
+                    log.exception("wall feed of event %s failed; retrying", self.event_id)
+                    await asyncio.sleep(1.0)
+        finally:
+            poller.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await poller
+
+    async def _listen(self) -> None:
+        async with self.hub.subscribe(channels.wall(self.event_id)) as messages:
+            # Subscribed first, then read the position: nothing committed after this read can
+            # be missed, and anything before it is in the database for sockets to catch up on.
+            async with self._lock:
+                self.seq = max(self.seq, await self._database_seq())
+            self.ready.set()
+            async for text in messages:
+                seq = int(json.loads(text)["seq"])
+                async with self._lock:
+                    if seq <= self.seq:
+                        continue
+                    if seq > self.seq + 1:
+                        await self._fill(seq - 1)
+                    self._deliver(seq, text)
+
+    async def _poll(self) -> None:
+        while True:
+            await asyncio.sleep(self.poll_seconds)
+            try:
+                current = await self._database_seq()
+                if current > self.seq:
+                    async with self._lock:
+                        await self._fill(current)
+            except Exception:
+                log.exception("wall feed of event %s could not check the database", self.event_id)
+
+    async def _database_seq(self) -> int:
+        async with self.sessions() as session:
+            seq: int = (
+                await session.execute(select(Event.last_seq).where(Event.id == self.event_id))
+            ).scalar_one()
+            return seq
+
+    async def _fill(self, upto: int) -> None:
+        """Deliver the logged changes after our position up to `upto`, in order."""
+        async with self.sessions() as session:
+            rows = (
+                await session.execute(
+                    select(WallChange.seq, WallChange.frame)
+                    .where(WallChange.event_id == self.event_id,
+                           WallChange.seq > self.seq, WallChange.seq <= upto)
+                    .order_by(WallChange.seq)
+                )
+            ).all()
+        for seq, frame in rows:
+            self._deliver(seq, frame)
+
+    def _deliver(self, seq: int, text: str) -> None:
+        self.seq = seq
+        for listener in list(self.listeners):
+            if not listener.offer((seq, text)):
+                self.listeners.discard(listener)
+
+
+class WallFeeds:
+    """The feeds of this process, started on the first wall that connects to an event."""
+
+    def __init__(self, hub: Hub, sessions: Sessions, **options: float) -> None:
+        self.hub = hub
+        self.sessions = sessions
+        self.options = options
+        self._feeds: dict[int, WallFeed] = {}
+        self._tasks: dict[int, asyncio.Task[None]] = {}
+
+    async def join(self, event_id: int) -> tuple[WallFeed, Listener]:
+        feed = self._feeds.get(event_id)
+        if feed is None:
+            feed = self._feeds[event_id] = WallFeed(event_id, self.hub, self.sessions,
+                                                    **self.options)  # type: ignore[arg-type]
+            self._tasks[event_id] = asyncio.create_task(feed.run(), name=f"wallfeed-{event_id}")
+        await feed.ready.wait()
+        return feed, feed.join()
+
+    def connections(self) -> int:
+        return sum(len(feed.listeners) for feed in self._feeds.values())
+
+    async def aclose(self) -> None:
+        for task in self._tasks.values():
+            task.cancel()
+        for task in self._tasks.values():
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._tasks.clear()
+        self._feeds.clear()

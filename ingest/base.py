@@ -1,0 +1,99 @@
+"""What every source yields (a normalised post) and what the runner hands every source."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Literal, Protocol
+
+MediaKind = Literal["image", "video", "gifv", "audio"]
+
+
+@dataclass(frozen=True, slots=True)
+class Author:
+    name: str
+    handle: str
+    avatar_url: str | None = None
+    profile_url: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class MediaItem:
+    kind: MediaKind
+    url: str
+    preview_url: str | None = None
+    alt: str = ""
+    width: int | None = None
+    height: int | None = None
+    size: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class NormalizedPost:
+    """One post as any source reports it. `html` is untrusted here; storage sanitises it."""
+
+    external_id: str
+    author: Author
+    text: str
+    created_at: datetime
+    html: str = ""
+    url: str | None = None
+    lang: str | None = None
+    hashtags: tuple[str, ...] = ()
+    media: tuple[MediaItem, ...] = ()
+    content_warning: str | None = None
+    sensitive: bool = False
+    edited_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class IngestResult:
+    post_id: int
+    created: bool
+    status: str
+
+
+class SourceContext(Protocol):
+    """What a running source may do; the runner implements it on top of app storage."""
+
+    @property
+    def hashtags(self) -> tuple[str, ...]: ...
+
+    async def emit(self, post: NormalizedPost) -> IngestResult:
+        """Store a post (once, however often it is emitted) and queue it for moderation."""
+        ...
+
+    async def load_cursor(self) -> dict[str, Any]:
+        """Where this source left off, as last saved; {} on a first start."""
+        ...
+
+    async def save_cursor(self, cursor: dict[str, Any]) -> None: ...
+
+    def mark_healthy(self, detail: str = "") -> None:
+        """Tell the runner the source works (resets its backoff)."""
+        ...
+
+
+class Source(Protocol):
+    """A running source: `run` pulls or receives posts for as long as it is allowed to."""
+
+    async def run(self, ctx: SourceContext) -> None: ...
+
+
+@dataclass(slots=True)
+class SourceHealth:
+    state: Literal["starting", "ok", "backoff", "stopped"] = "starting"
+    last_success: datetime | None = None
+    last_error: str | None = None
+    next_attempt: datetime | None = None
+    posts_ingested: int = 0
+    detail: str = ""
+    failures: int = field(default=0)
+
+
+class RetryAfter(Exception):
+    """Raised by a source the remote asked to wait (HTTP 429, Retry-After): retry no sooner."""
+
+    def __init__(self, seconds: float, message: str = "rate limited") -> None:
+        super().__init__(f"{message}; retrying in {seconds:.0f} s")
+        self.seconds = seconds
