@@ -141,7 +141,7 @@ class PostStore:
             update(Post).where(Post.id == post_id, Post.status == step.source).values(**values)
         )
         if result.rowcount == 0:  # type: ignore[attr-defined]
-            raise await _conflict(session, post_id, f"cannot {action}")
+            raise await _conflict(session, post_id, action)
         post = await _load(session, post_id)
         _audit(session, post, actor, action, step.source)
         if step.wall_kind:
@@ -159,7 +159,7 @@ class PostStore:
         )
         action = "pin" if pin else "unpin"
         if result.rowcount == 0:  # type: ignore[attr-defined]
-            raise await _conflict(session, post_id, f"cannot {action}")
+            raise await _conflict(session, post_id, action)
         post = await _load(session, post_id)
         _audit(session, post, actor, action, APPROVED)
         await _wall_change(session, post, "pinned" if pin else "unpinned", outbox)
@@ -219,16 +219,26 @@ async def _load(session: AsyncSession, post_id: int) -> Post:
     return post
 
 
-async def _conflict(session: AsyncSession, post_id: int, what: str) -> Exception:
+async def _conflict(session: AsyncSession, post_id: int, action: str) -> Exception:
     """Explain why an action did not apply: the post is gone, or someone acted first."""
     post = await session.get(Post, post_id, populate_existing=True)
     if post is None:
         return PostNotFound(post_id)
-    if post.decided_by and post.status != PENDING:
-        message = f"{what}: already {post.status} by {post.decided_by}"
+    by = post.decided_by
+    if action in ("pin", "unpin") and post.status == APPROVED:
+        if post.pinned:
+            by = await session.scalar(
+                select(ModerationAction.actor)
+                .where(ModerationAction.post_id == post_id, ModerationAction.action == "pin")
+                .order_by(ModerationAction.id.desc()).limit(1))
+            reason = f"already pinned by {by}"
+        else:
+            reason = "the post is not pinned"
+    elif post.status != PENDING and by:
+        reason = f"already {post.status} by {by}"
     else:
-        message = f"{what}: the post is {post.status}" + (" and pinned" if post.pinned else "")
-    return Conflict(message, status=post.status, by=post.decided_by)
+        reason = f"the post is {post.status}"
+    return Conflict(f"cannot {action}: {reason}", status=post.status, by=by)
 
 
 def _audit(session: AsyncSession, post: Post, actor: Actor, action: str, before: str) -> None:

@@ -1,0 +1,125 @@
+"""Builders shared by the tests: settings, a running server, users and tokens, demo posts."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+import uvicorn
+
+from app import auth, migrate
+from app.config import Settings, parse_settings
+from app.db import Sessions, create_engine, create_sessions
+from app.main import create_app
+from ingest.base import Author, MediaItem, NormalizedPost
+
+
+def make_settings(database_url: str, *, sources: list[dict[str, Any]] | None = None,
+                  **event: Any) -> Settings:
+    """One event `ev` with a wall `main`, and by default no sources."""
+    return parse_settings({
+        "database": {"url": database_url},
+        "events": [{
+            "slug": "ev", "name": "Testevent", "hashtags": ["Werkstolz", "KundenZuFans"],
+            "walls": [{"slug": "main", "max_posts": 20}],
+            "sources": sources if sources is not None else [],
+            **event,
+        }],
+    })
+
+
+def demo_source(posts_file: Path | None = None, **options: Any) -> dict[str, Any]:
+    source: dict[str, Any] = {"type": "demo", "name": "demo", "interval_seconds": 0,
+                              "loop": False}
+    if posts_file is not None:
+        source["posts_file"] = str(posts_file)
+    return {**source, **options}
+
+
+def write_demo_posts(path: Path, count: int, **fields: Any) -> Path:
+    """A demo posts file of `count` simple posts (ids p01, p02, ...)."""
+    entries = [{"id": f"p{i:02d}", "author": {"name": f"Person {i}", "handle": f"@p{i}"},
+                "text": f"Beitrag Nummer {i} #Werkstolz", "lang": "de", **fields}
+               for i in range(1, count + 1)]
+    path.write_text(json.dumps(entries), encoding="utf-8")
+    return path
+
+
+def normalized(external_id: str = "x1", text: str = "Hallo #Werkstolz", **fields: Any
+               ) -> NormalizedPost:
+    defaults: dict[str, Any] = {
+        "author": Author(name="Jörg Ümlaut", handle="@joerg@example.social"),
+        "created_at": datetime(2026, 11, 22, 9, 0, tzinfo=UTC),
+        "hashtags": ("Werkstolz",),
+        "media": (MediaItem(kind="image", url="/demo-media/x.jpg", alt="Bild"),),
+    }
+    return NormalizedPost(external_id=external_id, text=text, **{**defaults, **fields})
+
+
+@dataclass
+class Server:
+    """A socialwall app running on a loopback port, with a database handle for set-up."""
+
+    base_url: str
+    ws_url: str
+    sessions: Sessions
+
+    def client(self, token: str | None = None) -> httpx.AsyncClient:
+        headers = {"authorization": f"Bearer {token}"} if token else {}
+        return httpx.AsyncClient(base_url=self.base_url, headers=headers, timeout=10)
+
+    async def token(self, name: str = "mod", role: str = "moderator") -> str:
+        """A bearer token of a (new) user."""
+        await auth.add_user(self.sessions, name, role, "correct horse battery")
+        return await auth.create_token(self.sessions, name)
+
+
+@asynccontextmanager
+async def database(url: str) -> AsyncIterator[Sessions]:
+    engine = create_engine(url)
+    try:
+        await migrate.upgrade(engine)
+        yield create_sessions(engine)
+    finally:
+        await engine.dispose()
+
+
+@asynccontextmanager
+async def running(settings: Settings, **app_options: Any) -> AsyncIterator[Server]:
+    """Serve the app with uvicorn on a free loopback port for the duration of the block."""
+    app = create_app(settings, **app_options)
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning",
+                                           lifespan="on", timeout_graceful_shutdown=2))
+    task = asyncio.create_task(server.serve())
+    try:
+        await wait_for(lambda: server.started or task.done(), what="uvicorn to start")
+        if task.done():
+            task.result()
+            raise RuntimeError("uvicorn stopped during start-up")
+        port = server.servers[0].sockets[0].getsockname()[1]
+        async with database(settings.database.url) as sessions:
+            yield Server(f"http://127.0.0.1:{port}", f"ws://127.0.0.1:{port}", sessions)
+    finally:
+        server.should_exit = True
+        await task
+
+
+async def wait_for(condition: Any, *, what: str, timeout: float = 10.0) -> Any:
+    """Poll `condition` (sync or async) until it returns something truthy; fail after timeout."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        result = condition()
+        if asyncio.iscoroutine(result):
+            result = await result
+        if result:
+            return result
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+        await asyncio.sleep(0.02)
