@@ -1,0 +1,124 @@
+"""app/wallfeed.py: order, gap filling from the database, and cutting off slow sockets."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+import pytest
+from sqlalchemy import select
+
+from app.db import Sessions
+from app.models import Event, Source, WallChange
+from app.posts import Actor, PostStore
+from app.pubsub import Hub, MemoryBackend
+from app.seed import apply_settings
+from app.wallfeed import Listener, WallFeeds
+from tests.factories import database, demo_source, make_settings, normalized, wait_for
+
+MOD = Actor("mod")
+
+
+class LossyBackend(MemoryBackend):
+    """Loses the wall frames whose sequence numbers are listed, as a crash or a network might."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.lose: set[int] = set()
+
+    async def publish(self, channel: str, message: str) -> None:
+        if channel.startswith("wall:") and json.loads(message)["seq"] in self.lose:
+            return
+        await super().publish(channel, message)
+
+
+@dataclass
+class Setup:
+    sessions: Sessions
+    backend: LossyBackend
+    store: PostStore
+    feeds: WallFeeds
+    event_id: int
+    post_ids: list[int]
+
+
+@pytest.fixture
+async def setup(database_url: str) -> AsyncIterator[Setup]:
+    async with database(database_url) as sessions:
+        await apply_settings(sessions, make_settings(database_url, sources=[demo_source()]))
+        async with sessions() as session:
+            event_id = await session.scalar(select(Event.id))
+            source_id = await session.scalar(select(Source.id))
+        assert event_id is not None and source_id is not None
+        backend = LossyBackend()
+        hub = Hub(backend)
+        store = PostStore(sessions, hub)
+        post_ids = [(await store.ingest(event_id=event_id, source_id=source_id,
+                                        post=normalized(f"p{i}"))).post_id for i in range(6)]
+        feeds = WallFeeds(hub, sessions, poll_seconds=0.05, listener_queue=3)
+        yield Setup(sessions, backend, store, feeds, event_id, post_ids)
+        await feeds.aclose()
+
+
+async def _take(listener: Listener, count: int) -> list[int]:
+    frames = [await asyncio.wait_for(listener.queue.get(), 5) for _ in range(count)]
+    return [frame[0] for frame in frames if frame is not None]
+
+
+async def test_frames_arrive_in_order(setup: Setup) -> None:
+    _, listener = await setup.feeds.join(setup.event_id)
+    for post_id in setup.post_ids[:3]:
+        await setup.store.act(post_id, "approve", MOD)
+    assert await _take(listener, 3) == [1, 2, 3]
+
+
+async def test_a_lost_frame_is_filled_in_from_the_database(setup: Setup) -> None:
+    _, listener = await setup.feeds.join(setup.event_id)
+    setup.backend.lose = {2}
+    for post_id in setup.post_ids[:3]:
+        await setup.store.act(post_id, "approve", MOD)
+    frames = [await asyncio.wait_for(listener.queue.get(), 5) for _ in range(3)]
+    assert [f[0] for f in frames if f] == [1, 2, 3]
+    assert json.loads(frames[1][1])["post"]["id"] == setup.post_ids[1]  # type: ignore[index]
+
+
+async def test_a_lost_last_frame_is_found_by_the_poll(setup: Setup) -> None:
+    _, listener = await setup.feeds.join(setup.event_id)
+    setup.backend.lose = {1}
+    await setup.store.act(setup.post_ids[0], "approve", MOD)
+    assert await _take(listener, 1) == [1]
+
+
+async def test_a_frame_published_twice_is_delivered_once(setup: Setup) -> None:
+    feed, listener = await setup.feeds.join(setup.event_id)
+    await setup.store.act(setup.post_ids[0], "approve", MOD)
+    assert await _take(listener, 1) == [1]
+    async with setup.sessions() as session:
+        frame = (await session.get_one(WallChange, (setup.event_id, 1))).frame
+    await setup.feeds.hub.publish(f"wall:{setup.event_id}", frame)
+    await setup.store.act(setup.post_ids[1], "approve", MOD)
+    assert await _take(listener, 1) == [2]
+    assert listener.queue.empty()
+
+
+async def test_a_socket_that_stops_reading_is_cut_off_and_others_are_not(setup: Setup) -> None:
+    feed, stalled = await setup.feeds.join(setup.event_id)
+    healthy = feed.join()
+    received: list[int] = []
+
+    async def read() -> None:
+        while (frame := await healthy.queue.get()) is not None:
+            received.append(frame[0])
+
+    reader = asyncio.create_task(read())
+    for post_id in setup.post_ids:
+        await setup.store.act(post_id, "approve", MOD)
+    await wait_for(lambda: len(received) == 6, what="the healthy socket to get all six")
+    assert received == [1, 2, 3, 4, 5, 6]
+    # The stalled one holds at most its queue (3 frames) and then the end marker.
+    held = [stalled.queue.get_nowait() for _ in range(stalled.queue.qsize())]
+    assert [f[0] for f in held if f] == [1, 2, 3] and held[-1] is None
+    assert stalled not in feed.listeners and healthy in feed.listeners
+    reader.cancel()

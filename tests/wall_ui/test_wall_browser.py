@@ -1,0 +1,56 @@
+"""The wall page in real headless Chromium: a post approved through the API appears on it."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from tests.browser import artifact, chromium
+from tests.factories import demo_source, make_settings, running, wait_for
+
+HOSTILE = '<script>window.__pwned = 1</script><img src=x onerror="window.__pwned = 2"> Ätsch 🎉'
+
+
+async def test_approved_post_appears_on_the_wall(tmp_path: Path) -> None:
+    posts = [
+        {"id": "nice", "author": {"name": "Anna Weiß", "handle": "@anna@example.social",
+                                  "avatar": "avatar-anna.png"},
+         "text": "Grüße aus Halle 3 – #Werkstolz 💪", "lang": "de",
+         "media": [{"file": "halle-montage.jpg", "alt": "Die Montagehalle"}]},
+        {"id": "evil", "author": {"name": "Mallory", "handle": "@m"}, "text": HOSTILE},
+    ]
+    posts_file = tmp_path / "posts.json"
+    posts_file.write_text(json.dumps(posts), encoding="utf-8")
+    database_url = f"sqlite+aiosqlite:///{tmp_path / 'wall.db'}"
+    async with running(make_settings(database_url, sources=[demo_source(posts_file)])) as server, \
+            server.client(await server.token()) as api, chromium() as browser:
+
+        async def queued() -> list[dict[str, object]]:
+            items = (await api.get("/api/posts")).json()["items"]
+            return items if len(items) == 2 else []
+
+        nice, evil = await wait_for(queued, what="the demo posts to be queued")
+        page = await browser.new_page(viewport={"width": 1920, "height": 1080})
+        problems: list[str] = []
+        page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda e: problems.append(str(e)))
+        await page.goto(f"{server.base_url}/wall/main")
+        await page.wait_for_selector("body[data-state='live']")
+
+        assert (await api.post(f"/api/posts/{nice['id']}/approve")).status_code == 200
+        card = page.locator(f"[data-post-id='{nice['id']}']")
+        await card.wait_for()
+        assert "Grüße aus Halle 3" in await card.inner_text()
+        await page.wait_for_function(
+            "() => [...document.querySelectorAll('[data-post-id] img')].some(i => i.complete)")
+        assert await page.evaluate("document.body.dataset.seq") == "1"
+
+        assert (await api.post(f"/api/posts/{evil['id']}/approve")).status_code == 200
+        hostile = page.locator(f"[data-post-id='{evil['id']}']")
+        await hostile.wait_for()
+        assert "<script>window.__pwned = 1</script>" in await hostile.inner_text()
+        assert await page.evaluate("window.__pwned") is None
+        assert await hostile.locator("script, img[src='x']").count() == 0
+
+        await page.screenshot(path=artifact("wall-journey-1920x1080.png"))
+        assert problems == []
