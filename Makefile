@@ -8,7 +8,7 @@ PYTHON  ?= python3
 CONFIG  ?= config.yaml
 PIP     := $(VENV)/bin/pip --disable-pip-version-check
 
-.PHONY: run test install install-test browser lint bench clean
+.PHONY: run test install install-test browser lint clean
 
 run: install
 	$(VENV)/bin/socialwall serve --config $(CONFIG)
@@ -39,9 +39,6 @@ browser:
 lint: install-test
 	$(VENV)/bin/ruff check app ingest tests bench
 	$(VENV)/bin/mypy
-
-bench: install-test
-	$(VENV)/bin/python -m bench.fanout
 
 clean:
 	rm -rf $(VENV) data .pytest_cache
