@@ -66,7 +66,8 @@ def serve(config_path: Path, host: str | None, port: int | None, log_level: str)
     from app.main import create_app
 
     settings = _settings(config_path)
-    logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(level=log_level.upper(),
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     uvicorn.run(create_app(settings), host=host or settings.server.host,
                 port=port or settings.server.port, log_level=log_level,
                 proxy_headers=True, timeout_graceful_shutdown=5)

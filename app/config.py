@@ -16,10 +16,12 @@ from ingest.registry import SOURCE_CONFIGS, SourceConfig
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./data/socialwall.db"
 DATABASE_URL_ENV = "SOCIALWALL_DATABASE_URL"
 
-Slug = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]{0,62}$")]
+SLUG_PATTERN = r"^[a-z0-9][a-z0-9-]{0,62}$"
 # A CSS colour: a hex value or a functional notation without anything that could end the
 # declaration, so a typo in config.yaml cannot inject CSS into every wall.
-CssColour = Annotated[str, Field(pattern=r"^(#[0-9a-fA-F]{3,8}|[a-z]+\([0-9.,%\s/a-z-]*\)|[a-z]+)$")]
+COLOUR_PATTERN = r"^(#[0-9a-fA-F]{3,8}|[a-z]+\([0-9.,%\s/a-z-]*\)|[a-z]+)$"
+Slug = Annotated[str, Field(pattern=SLUG_PATTERN)]
+CssColour = Annotated[str, Field(pattern=COLOUR_PATTERN)]
 FontFamily = Annotated[str, Field(pattern=r"^[\w\s,'\"-]+$", max_length=200)]
 
 
@@ -85,8 +87,10 @@ class EventConfig(_Strict):
 
     @model_validator(mode="after")
     def _unique_names(self) -> EventConfig:
-        _require_unique("wall slug", [w.slug for w in self.walls])
-        _require_unique("source name", [s.name for s in self.sources])
+        _require_unique("wall slug", [(f"walls[{i}].slug", w.slug)
+                                      for i, w in enumerate(self.walls)])
+        _require_unique("source name", [(f"sources[{i}].name", s.name)
+                                        for i, s in enumerate(self.sources)])
         return self
 
 
@@ -98,8 +102,11 @@ class Settings(_Strict):
 
     @model_validator(mode="after")
     def _unique_slugs(self) -> Settings:
-        _require_unique("event slug", [e.slug for e in self.events])
-        _require_unique("wall slug", [w.slug for e in self.events for w in e.walls])
+        _require_unique("event slug", [(f"events[{i}].slug", e.slug)
+                                       for i, e in enumerate(self.events)])
+        _require_unique("wall slug", [(f"events[{i}].walls[{j}].slug", w.slug)
+                                      for i, e in enumerate(self.events)
+                                      for j, w in enumerate(e.walls)])
         return self
 
 
@@ -107,12 +114,13 @@ class ConfigError(Exception):
     """The settings file cannot be used; the message lists every problem found."""
 
 
-def _require_unique(what: str, values: list[str]) -> None:
-    seen: set[str] = set()
-    for value in values:
+def _require_unique(what: str, values: list[tuple[str, str]]) -> None:
+    """Fail on the first value given twice, naming both places (each `(path, value)`)."""
+    seen: dict[str, str] = {}
+    for where, value in values:
         if value in seen:
-            raise ValueError(f"{what} {value!r} is used twice")
-        seen.add(value)
+            raise ValueError(f"{what} {value!r} is used twice: {seen[value]} and {where}")
+        seen[value] = where
 
 
 def normalise_database_url(url: str) -> str:
@@ -139,7 +147,8 @@ def load_settings(path: Path, environ: dict[str, str] | None = None) -> Settings
     if raw is None:
         raw = {}
     if not isinstance(raw, dict):
-        raise ConfigError(f"{path}: expected a mapping of settings at the top, got {type(raw).__name__}")
+        raise ConfigError(
+            f"{path}: expected a mapping of settings at the top, got {type(raw).__name__}")
     if url := environ.get(DATABASE_URL_ENV):
         raw["database"] = {**(raw.get("database") or {}), "url": url}
     return parse_settings(raw, source=str(path))
@@ -166,7 +175,8 @@ def _describe(error: Any) -> str:
         ctx = error["ctx"]
         tags = [t.strip(" '") for t in ctx["expected_tags"].split(",")]
         hint = _did_you_mean(str(ctx["tag"]), tags)
-        return f"{where}.type = {ctx['tag']!r}: unknown source type (known: {', '.join(tags)}){hint}"
+        known = ", ".join(tags)
+        return f"{where}.type = {ctx['tag']!r}: unknown source type (known: {known}){hint}"
     if kind == "missing":
         return f"{where}: required setting is missing"
     message = str(error["msg"]).removeprefix("Value error, ")
@@ -178,8 +188,8 @@ def _describe(error: Any) -> str:
 
 
 _PATTERN_HELP = {
-    Slug.__metadata__[0].metadata[0].pattern: "use lower-case letters, digits and '-' (e.g. main-stage)",  # type: ignore[attr-defined]
-    CssColour.__metadata__[0].metadata[0].pattern: "not a CSS colour (e.g. #0b1020 or rgb(10, 16, 32))",  # type: ignore[attr-defined]
+    SLUG_PATTERN: "use lower-case letters, digits and '-' (e.g. main-stage)",
+    COLOUR_PATTERN: "not a CSS colour (e.g. #0b1020 or rgb(10, 16, 32))",
 }
 
 

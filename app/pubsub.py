@@ -54,12 +54,13 @@ class MemoryBackend:
 
     async def publish(self, channel: str, message: str) -> None:
         for queue in list(self._channels.get(channel, ())):
-            try:
-                queue.put_nowait(message)
-            except asyncio.QueueFull:
-                # Too far behind: drop this subscriber rather than grow without bound.
+            if queue.qsize() >= queue.maxsize - 1:
+                # Too far behind: drop this subscriber rather than grow without bound. The last
+                # slot is the end marker's, so the subscriber keeps every message it was sent.
                 self.unsubscribe(channel, queue)
                 _put_end(queue)
+            else:
+                queue.put_nowait(message)
 
     def subscribe(self, channel: str, queue_size: int) -> asyncio.Queue[str | None]:
         # One slot more than asked for, kept free for the end-of-stream marker.

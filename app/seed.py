@@ -32,7 +32,9 @@ async def _apply_event(session: AsyncSession, config: EventConfig) -> None:
     event.moderation = config.moderation
     await session.flush()
 
-    walls = {w.slug: w for w in await session.scalars(select(Wall).where(Wall.event_id == event.id))}
+    walls = {
+        w.slug: w for w in await session.scalars(select(Wall).where(Wall.event_id == event.id))
+    }
     for wall_config in config.walls:
         wall = walls.pop(wall_config.slug, None)
         if wall is None:
@@ -46,8 +48,8 @@ async def _apply_event(session: AsyncSession, config: EventConfig) -> None:
         wall.layout = wall_config.layout
         wall.max_posts = wall_config.max_posts
         wall.theme = wall_config.theme.model_dump()
-    for gone in walls.values():
-        await session.delete(gone)
+    for old_wall in walls.values():
+        await session.delete(old_wall)
     await session.flush()  # deletes first, so a slug can be reused in the same run
 
     sources = {
@@ -63,5 +65,5 @@ async def _apply_event(session: AsyncSession, config: EventConfig) -> None:
         source.type = source_config.type
         source.config = source_config.model_dump(mode="json")
         source.enabled = source_config.enabled
-    for gone in sources.values():
-        gone.enabled = False
+    for old_source in sources.values():
+        old_source.enabled = False

@@ -25,6 +25,7 @@ LISTENER_QUEUE = 256
 # How often a feed compares its position with the database, in case a publish was lost
 # (an instance died between commit and publish, or a shared backend dropped a message).
 POLL_SECONDS = 5.0
+FEED_START_TIMEOUT = 10.0
 
 Frame = tuple[int, str]
 
@@ -153,7 +154,9 @@ class WallFeeds:
             feed = self._feeds[event_id] = WallFeed(event_id, self.hub, self.sessions,
                                                     **self.options)  # type: ignore[arg-type]
             self._tasks[event_id] = asyncio.create_task(feed.run(), name=f"wallfeed-{event_id}")
-        await feed.ready.wait()
+        # Bounded: if the feed cannot start (database down), the socket fails and the wall
+        # reconnects later instead of waiting here for ever.
+        await asyncio.wait_for(feed.ready.wait(), FEED_START_TIMEOUT)
         return feed, feed.join()
 
     def connections(self) -> int:

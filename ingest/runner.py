@@ -30,7 +30,9 @@ def backoff_delay(failures: int, base: float, cap: float,
                   rng: Callable[[], float] = random.random) -> float:
     """Exponential backoff with jitter: half the step fixed, half random, so sources that fail
     together do not retry together, and no retry comes sooner than half a step."""
-    step = min(cap, base * 2 ** max(0, failures - 1))
+    # The exponent is bounded: a float base times 2**1024 or more raises OverflowError, which
+    # would end the supervisor of a source that has been failing for days.
+    step = min(cap, base * 2.0 ** min(max(0, failures - 1), 64))
     return step / 2 + rng() * step / 2
 
 
@@ -109,8 +111,8 @@ class IngestRunner:
                 select(Source, Event).join(Event).where(Source.enabled.is_(True))
             )).all()
         wanted = {source.id: (source, event, _fingerprint(source, event)) for source, event in rows}
-        for source_id in list(self._running):
-            if source_id not in wanted or wanted[source_id][2] != self._running[source_id].fingerprint:
+        for source_id, run in list(self._running.items()):
+            if source_id not in wanted or wanted[source_id][2] != run.fingerprint:
                 await self._stop(source_id)
         for source_id, (source, event, fingerprint) in wanted.items():
             if source_id not in self._running:

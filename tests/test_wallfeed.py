@@ -92,7 +92,7 @@ async def test_a_lost_last_frame_is_found_by_the_poll(setup: Setup) -> None:
 
 
 async def test_a_frame_published_twice_is_delivered_once(setup: Setup) -> None:
-    feed, listener = await setup.feeds.join(setup.event_id)
+    _, listener = await setup.feeds.join(setup.event_id)
     await setup.store.act(setup.post_ids[0], "approve", MOD)
     assert await _take(listener, 1) == [1]
     async with setup.sessions() as session:

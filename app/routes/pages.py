@@ -102,7 +102,8 @@ async def login(
                      error=True, username=username)
     token, _ = result
     response = RedirectResponse(_local(next), status_code=303)
-    response.set_cookie(auth.SESSION_COOKIE, token, max_age=int(auth.SESSION_LIFETIME.total_seconds()),
+    response.set_cookie(auth.SESSION_COOKIE, token,
+                        max_age=int(auth.SESSION_LIFETIME.total_seconds()),
                         httponly=True, samesite="lax", secure=state.settings.server.https)
     return response
 

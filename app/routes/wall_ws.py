@@ -13,8 +13,8 @@ from starlette.websockets import WebSocketState
 
 from app.payloads import dumps
 from app.state import AppState
-from app.walls import WallInfo, catch_up, find_wall
 from app.wallfeed import Listener
+from app.walls import WallInfo, catch_up, find_wall
 
 log = logging.getLogger(__name__)
 router = APIRouter()

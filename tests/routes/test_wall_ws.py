@@ -133,7 +133,8 @@ async def test_unknown_wall_is_closed_with_4404(server: Server) -> None:
     assert closed.value.rcvd is not None and closed.value.rcvd.code == 4404
 
 
-@pytest.mark.parametrize("hello", ['{"type": "hi"}', "not json", '{"type": "hello", "last_seq": -3}',
+@pytest.mark.parametrize("hello", ['{"type": "hi"}', "not json",
+                                   '{"type": "hello", "last_seq": -3}',
                                    '{"type": "hello", "last_seq": "7"}'])
 async def test_a_bad_hello_is_refused(server: Server, hello: str) -> None:
     async with websockets.connect(f"{server.ws_url}/ws/wall/main") as connection:
