@@ -45,6 +45,18 @@ class DatabaseConfig(_Strict):
         return normalise_database_url(url)
 
 
+class NetworkConfig(_Strict):
+    # Sources and the media cache refuse private, loopback and link-local addresses unless
+    # this is set (e.g. a Mastodon instance on the venue's own network, or tests).
+    allow_private_addresses: bool = False
+    timeout_seconds: float = Field(default=15.0, gt=0, le=300)
+
+
+class MediaConfig(_Strict):
+    cache_dir: Path = Path("./data/media")
+    max_megabytes: float = Field(default=20.0, gt=0, le=1000)
+
+
 class PubSubConfig(_Strict):
     backend: Literal["memory"] = "memory"
 
@@ -98,6 +110,8 @@ class Settings(_Strict):
     server: ServerConfig = ServerConfig()
     database: DatabaseConfig = DatabaseConfig()
     pubsub: PubSubConfig = PubSubConfig()
+    network: NetworkConfig = NetworkConfig()
+    media: MediaConfig = MediaConfig()
     events: list[EventConfig] = Field(default_factory=list)
 
     @model_validator(mode="after")

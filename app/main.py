@@ -3,6 +3,8 @@ lifespan (nothing happens at import time)."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -19,15 +21,18 @@ from sqlalchemy import func, select
 from app import migrate
 from app.config import Settings
 from app.db import create_engine, create_sessions
+from app.media import MediaCache
 from app.models import User
 from app.posts import Conflict, PostNotFound, PostStore
 from app.pubsub import Hub, load_backend
+from app.routes import media as media_routes
 from app.routes import moderation_ws, pages, posts, status, wall_ws
 from app.security import SecurityHeaders
 from app.seed import apply_settings
 from app.state import AppState
 from app.wallfeed import WallFeeds
 from ingest.demo import DEMO_MEDIA_PATH, demo_data_dir
+from ingest.http import build_client
 from ingest.runner import IngestRunner
 
 log = logging.getLogger(__name__)
@@ -49,11 +54,15 @@ def create_app(settings: Settings, *, start_sources: bool = True) -> FastAPI:
             await apply_settings(sessions, settings)
             hub = Hub(load_backend(settings.pubsub.backend))
             await hub.backend.connect()
-            store = PostStore(sessions, hub)
+            http = build_client(allow_private_networks=settings.network.allow_private_addresses,
+                                timeout=settings.network.timeout_seconds)
+            media = MediaCache(sessions, http, settings.media.cache_dir,
+                               int(settings.media.max_megabytes * 1024 * 1024))
+            store = PostStore(sessions, hub, on_new_media=media.notify)
             feeds = WallFeeds(hub, sessions)
-            runner = IngestRunner(sessions, store)
+            runner = IngestRunner(sessions, store, http)
             state = AppState(settings=settings, engine=engine, sessions=sessions, hub=hub,
-                             store=store, feeds=feeds, runner=runner,
+                             http=http, media=media, store=store, feeds=feeds, runner=runner,
                              templates=Jinja2Templates(directory=_ui_dir("templates")))
             async with sessions() as session:
                 if not await session.scalar(select(func.count()).select_from(User)):
@@ -61,12 +70,17 @@ def create_app(settings: Settings, *, start_sources: bool = True) -> FastAPI:
                                 "`socialwall users add NAME --role organizer` to moderate.")
             if start_sources:
                 await runner.sync()
+            fetcher = asyncio.create_task(media.run(), name="media-cache")
             try:
                 yield {"sw": state}
             finally:
                 await runner.aclose()
+                fetcher.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await fetcher
                 await feeds.aclose()
                 await hub.backend.disconnect()
+                await http.aclose()
         finally:
             await engine.dispose()
 
@@ -78,6 +92,7 @@ def create_app(settings: Settings, *, start_sources: bool = True) -> FastAPI:
     app.include_router(wall_ws.router)
     app.include_router(moderation_ws.router)
     app.include_router(pages.router)
+    app.include_router(media_routes.router)
     app.mount("/static", StaticFiles(directory=_ui_dir("static")), name="static")
     app.mount(DEMO_MEDIA_PATH, StaticFiles(directory=demo_data_dir()), name="demo-media")
     app.add_exception_handler(PostNotFound, _not_found)

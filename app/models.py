@@ -32,7 +32,9 @@ NAMING = {
 }
 
 PENDING, APPROVED, REJECTED, RETRACTED = "pending", "approved", "rejected", "retracted"
-POST_STATUSES = (PENDING, APPROVED, REJECTED, RETRACTED)
+# Deleted where it was posted: gone from walls and queue, kept for the audit log.
+DELETED = "deleted"
+POST_STATUSES = (PENDING, APPROVED, REJECTED, RETRACTED, DELETED)
 ROLES = ("organizer", "moderator")
 
 
@@ -146,6 +148,14 @@ class Post(Base):
     decided_by: Mapped[str | None] = mapped_column(String(100))
     # The sequence number of the last change of this post that walls saw.
     wall_seq: Mapped[int | None] = mapped_column(BigInteger)
+    # The post exactly as walls were last told (JSON): an approved post edited at its source
+    # stays on the walls in this form until a moderator approves the edit.
+    wall_payload: Mapped[str | None] = mapped_column(Text)
+    # Edited at its source after approval, waiting for a moderator to look again.
+    edited: Mapped[bool] = mapped_column(Boolean, default=False)
+    deleted_at: Mapped[datetime | None] = mapped_column()
+    # What the source needs to re-check or delete the post later (ingest.base.NormalizedPost).
+    source_data: Mapped[dict[str, Any]] = mapped_column(default=dict)
 
     source: Mapped[Source] = relationship()
     media: Mapped[list[Media]] = relationship(
@@ -166,6 +176,24 @@ class Media(Base):
     width: Mapped[int | None] = mapped_column(Integer)
     height: Mapped[int | None] = mapped_column(Integer)
     size: Mapped[int | None] = mapped_column(BigInteger)
+
+
+class RemoteFile(Base):
+    """A remote image or video, fetched once and served from here (venues have poor networks,
+    and hotlinked files would tell third parties who is watching)."""
+
+    __tablename__ = "remote_files"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(64), unique=True)
+    url: Mapped[str] = mapped_column(String(2048))
+    state: Mapped[str] = mapped_column(String(16), default="pending")  # pending, ok, failed
+    content_type: Mapped[str | None] = mapped_column(String(100))
+    size: Mapped[int | None] = mapped_column(BigInteger)
+    error: Mapped[str | None] = mapped_column(String(500))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    fetched_at: Mapped[datetime | None] = mapped_column()
 
 
 class ModerationAction(Base):

@@ -54,6 +54,10 @@ def moderation_post(post: Post, source_type: str, source_name: str) -> dict[str,
         "event_id": post.event_id,
         "source_name": source_name,
         "status": post.status,
+        # Approved, then edited at its source: the walls show the approved form until a
+        # moderator approves the edit (or rejects it, which takes the post off the walls).
+        "edited": post.edited,
+        "edited_at": _iso(post.edited_at),
         "ingested_at": _iso(post.ingested_at),
         "decided_at": _iso(post.decided_at),
         "decided_by": post.decided_by,

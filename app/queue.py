@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import selectinload
 
 from app.db import Sessions
-from app.models import PENDING, Event, Post
+from app.models import APPROVED, PENDING, Event, Post
 from app.payloads import moderation_post
 
 
@@ -23,11 +23,15 @@ async def list_posts(
     """One page of posts in `status` and the cursor of the next page (None on the last).
 
     Pending posts come oldest first, as a queue is worked through; decided ones newest first.
+    `pending` includes approved posts edited at their source since (marked `edited`).
     """
     oldest_first = status == PENDING
+    # The queue holds new posts and approved ones whose edit waits for a second look.
+    wanted = (or_(Post.status == PENDING, and_(Post.status == APPROVED, Post.edited.is_(True)))
+              if status == PENDING else Post.status == status)
     query = (
         select(Post)
-        .where(Post.status == status)
+        .where(wanted)
         .options(selectinload(Post.media), selectinload(Post.source))
         .order_by(Post.id.asc() if oldest_first else Post.id.desc())
         .limit(limit + 1)

@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel
 
-PostStatus = Literal["pending", "approved", "rejected", "retracted"]
+PostStatus = Literal["pending", "approved", "rejected", "retracted", "deleted"]
 
 
 class AuthorOut(BaseModel):
@@ -42,6 +42,8 @@ class PostOut(BaseModel):
     created_at: str | None
     pinned: bool
     status: PostStatus
+    edited: bool
+    edited_at: str | None
     ingested_at: str | None
     decided_at: str | None
     decided_by: str | None

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import httpx
 from fastapi.templating import Jinja2Templates
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.config import Settings
 from app.db import Sessions
+from app.media import MediaCache
 from app.posts import PostStore
 from app.pubsub import Hub
 from app.wallfeed import WallFeeds
@@ -21,6 +23,8 @@ class AppState:
     engine: AsyncEngine
     sessions: Sessions
     hub: Hub
+    http: httpx.AsyncClient
+    media: MediaCache
     store: PostStore
     feeds: WallFeeds
     runner: IngestRunner

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -86,6 +87,8 @@ async def catch_up(
                 .limit(wall.max_posts)
             )
         ).scalars()
+        # Each post as walls were last told: an edit awaiting review is not shown yet.
         snapshot = {"type": "snapshot", "seq": current,
-                    "posts": [wall_post(post, post.source.type) for post in posts]}
+                    "posts": [json.loads(post.wall_payload) if post.wall_payload
+                              else wall_post(post, post.source.type) for post in posts]}
     return current, [dumps(snapshot)]

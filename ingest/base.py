@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol
+
+if TYPE_CHECKING:
+    import httpx
 
 MediaKind = Literal["image", "video", "gifv", "audio"]
 
@@ -44,6 +47,9 @@ class NormalizedPost:
     content_warning: str | None = None
     sensitive: bool = False
     edited_at: datetime | None = None
+    # Whatever the source needs later to re-check or delete this post (e.g. the instance and
+    # local id of a Mastodon status); stored with the post, handed back in ShownPost.
+    source_data: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,14 +59,43 @@ class IngestResult:
     status: str
 
 
+@dataclass(frozen=True, slots=True)
+class ShownPost:
+    """A post of this source that is approved (on the walls), for re-checking at the source."""
+
+    external_id: str
+    url: str | None
+    source_data: dict[str, Any]
+
+
 class SourceContext(Protocol):
     """What a running source may do; the runner implements it on top of app storage."""
 
     @property
-    def hashtags(self) -> tuple[str, ...]: ...
+    def hashtags(self) -> tuple[str, ...]:
+        """The event's hashtags, without '#'."""
+        ...
+
+    @property
+    def http(self) -> httpx.AsyncClient:
+        """The shared outbound client (use ingest.http.fetch / fetch_json with it)."""
+        ...
 
     async def emit(self, post: NormalizedPost) -> IngestResult:
-        """Store a post (once, however often it is emitted) and queue it for moderation."""
+        """Store a post (once, however often it is emitted) and queue it for moderation.
+
+        Emitting a stored post again with a later `edited_at` records the edit: a pending post
+        is updated, an approved one stays on the walls as approved and returns to the
+        moderators marked as edited."""
+        ...
+
+    async def delete(self, external_id: str) -> None:
+        """The post was deleted at its source: take it off every wall and out of the queue."""
+        ...
+
+    async def shown_posts(self, limit: int = 200) -> list[ShownPost]:
+        """This source's approved posts, newest first, to re-check where deletions are not
+        pushed to us."""
         ...
 
     async def load_cursor(self) -> dict[str, Any]:
@@ -91,7 +126,11 @@ class SourceHealth:
     failures: int = field(default=0)
 
 
-class RetryAfter(Exception):
+class SourceError(Exception):
+    """A source failed; the message says why in words a moderator can act on."""
+
+
+class RetryAfter(SourceError):
     """Raised by a source the remote asked to wait (HTTP 429, Retry-After): retry no sooner."""
 
     def __init__(self, seconds: float, message: str = "rate limited") -> None:

@@ -14,13 +14,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import httpx
 from pydantic import ValidationError
 from sqlalchemy import select, update
 
 from app.db import Sessions, writing
-from app.models import Event, Source
+from app.models import APPROVED, Event, Post, Source
 from app.posts import PostStore
-from ingest.base import IngestResult, NormalizedPost, RetryAfter, SourceHealth
+from ingest.base import IngestResult, NormalizedPost, RetryAfter, ShownPost, SourceHealth
 from ingest.registry import SOURCE_CONFIGS, build_source
 
 log = logging.getLogger(__name__)
@@ -66,6 +67,10 @@ class _Context:
     def hashtags(self) -> tuple[str, ...]:
         return self._hashtags
 
+    @property
+    def http(self) -> httpx.AsyncClient:
+        return self._runner.http
+
     async def emit(self, post: NormalizedPost) -> IngestResult:
         result = await self._runner.store.ingest(
             event_id=self._event_id, source_id=self._source_id, post=post,
@@ -73,6 +78,18 @@ class _Context:
         if result.created:
             self._health.posts_ingested += 1
         return result
+
+    async def delete(self, external_id: str) -> None:
+        await self._runner.store.delete_at_source(source_id=self._source_id,
+                                                  external_id=external_id)
+
+    async def shown_posts(self, limit: int = 200) -> list[ShownPost]:
+        async with self._runner.sessions() as session:
+            rows = (await session.execute(
+                select(Post.external_id, Post.url, Post.source_data)
+                .where(Post.source_id == self._source_id, Post.status == APPROVED)
+                .order_by(Post.id.desc()).limit(limit))).all()
+        return [ShownPost(row.external_id, row.url, dict(row.source_data)) for row in rows]
 
     async def load_cursor(self) -> dict[str, Any]:
         async with self._runner.sessions() as session:
@@ -96,10 +113,11 @@ class _Context:
 class IngestRunner:
     """Starts, supervises and stops the sources configured in the database."""
 
-    def __init__(self, sessions: Sessions, store: PostStore, *,
+    def __init__(self, sessions: Sessions, store: PostStore, http: httpx.AsyncClient, *,
                  backoff_base: float = 1.0, backoff_cap: float = 300.0) -> None:
         self.sessions = sessions
         self.store = store
+        self.http = http
         self.backoff_base = backoff_base
         self.backoff_cap = backoff_cap
         self._running: dict[int, _Running] = {}

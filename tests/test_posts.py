@@ -6,16 +6,18 @@ import asyncio
 import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import func, select
 
 from app import channels
 from app.db import Sessions
-from app.models import Event, ModerationAction, Post, Source, WallChange
+from app.models import Event, ModerationAction, Post, RemoteFile, Source, WallChange
 from app.posts import Actor, Conflict, PostNotFound, PostStore
 from app.pubsub import Hub, MemoryBackend
 from app.seed import apply_settings
+from ingest.base import Author, MediaItem
 from tests.factories import database, demo_source, make_settings, normalized
 
 ALICE = Actor("alice", None)
@@ -204,3 +206,120 @@ async def test_auto_approve_source(world: World) -> None:
     async with world.sessions() as session:
         action = await session.scalar(select(ModerationAction))
     assert action is not None and action.actor == "auto:demo"
+
+
+async def _wall_frames(world: World) -> list[tuple[int, str, int]]:
+    async with world.sessions() as session:
+        rows = (await session.execute(select(WallChange.seq, WallChange.kind, WallChange.post_id)
+                                      .order_by(WallChange.seq))).all()
+    return [tuple(row) for row in rows]  # type: ignore[misc]
+
+
+def _at(minute: int) -> datetime:
+    return datetime(2026, 11, 22, 10, minute, tzinfo=UTC)
+
+
+async def test_an_edit_of_a_pending_post_updates_it(world: World) -> None:
+    post_id = await _ingest(world, "e1")
+    result = await world.store.ingest(
+        event_id=world.event_id, source_id=world.source_id,
+        post=normalized("e1", text="Korrigiert #Werkstolz", edited_at=_at(1), media=()))
+    assert result.post_id == post_id and not result.created and result.status == "pending"
+    async with world.sessions() as session:
+        post = await session.get_one(Post, post_id)
+        assert post.text == "Korrigiert #Werkstolz" and post.edited is False
+        assert post.media == []
+    assert await _wall_frames(world) == []
+
+
+async def test_an_edited_approved_post_stays_as_approved_until_approved_again(
+    world: World,
+) -> None:
+    post_id = await _ingest(world, "e2", text="Original")
+    await world.store.act(post_id, "approve", ALICE)
+    await world.store.ingest(event_id=world.event_id, source_id=world.source_id,
+                             post=normalized("e2", text="Edited text", edited_at=_at(2)))
+    async with world.sessions() as session:
+        post = await session.get_one(Post, post_id)
+        assert (post.status, post.edited, post.text) == ("approved", True, "Edited text")
+        assert json.loads(post.wall_payload or "{}")["text"] == "Original"
+    assert await _wall_frames(world) == [(1, "approved", post_id)]  # walls were told nothing
+
+    # Pinning it meanwhile must not leak the unreviewed edit onto the walls.
+    pinned = await world.store.act(post_id, "pin", ALICE)
+    assert pinned["edited"] is True
+    async with world.sessions() as session:
+        frame = json.loads((await session.get_one(WallChange, (world.event_id, 2))).frame)
+    assert frame["post"]["text"] == "Original" and frame["post"]["pinned"] is True
+
+    view = await world.store.act(post_id, "approve", BOB)
+    assert (view["status"], view["edited"], view["text"]) == ("approved", False, "Edited text")
+    async with world.sessions() as session:
+        frame = json.loads((await session.get_one(WallChange, (world.event_id, 3))).frame)
+    assert frame["kind"] == "approved" and frame["post"]["text"] == "Edited text"
+    # Approving once more is a conflict again: the edit was reviewed.
+    with pytest.raises(Conflict, match="already approved by bob"):
+        await world.store.act(post_id, "approve", ALICE)
+
+
+async def test_rejecting_an_edit_takes_the_post_off_the_walls(world: World) -> None:
+    post_id = await _ingest(world, "e3")
+    await world.store.act(post_id, "approve", ALICE)
+    await world.store.ingest(event_id=world.event_id, source_id=world.source_id,
+                             post=normalized("e3", text="now offensive", edited_at=_at(3)))
+    view = await world.store.act(post_id, "reject", BOB)
+    assert view["status"] == "retracted" and view["edited"] is False
+    assert await _wall_frames(world) == [(1, "approved", post_id), (2, "retracted", post_id)]
+
+
+async def test_a_repeat_without_a_newer_edit_changes_nothing(world: World) -> None:
+    post_id = await _ingest(world, "e4", edited_at=_at(5))
+    for when in (None, _at(4), _at(5)):
+        result = await world.store.ingest(
+            event_id=world.event_id, source_id=world.source_id,
+            post=normalized("e4", text="stale", edited_at=when))
+        assert result.post_id == post_id and not result.created
+    async with world.sessions() as session:
+        assert (await session.get_one(Post, post_id)).text == "Hallo #Werkstolz"
+
+
+async def test_deletion_at_the_source(world: World) -> None:
+    shown = await _ingest(world, "d1")
+    queued = await _ingest(world, "d2")
+    await world.store.act(shown, "approve", ALICE)
+    await world.store.act(shown, "pin", ALICE)
+    assert await world.store.delete_at_source(source_id=world.source_id, external_id="d1")
+    assert await world.store.delete_at_source(source_id=world.source_id, external_id="d2")
+    assert not await world.store.delete_at_source(source_id=world.source_id, external_id="d1")
+    assert not await world.store.delete_at_source(source_id=world.source_id, external_id="nope")
+    assert await _wall_frames(world) == [(1, "approved", shown), (2, "pinned", shown),
+                                         (3, "retracted", shown)]
+    async with world.sessions() as session:
+        post = await session.get_one(Post, shown)
+        assert (post.status, post.pinned, post.wall_payload) == ("deleted", False, None)
+        assert (await session.get_one(Post, queued)).status == "deleted"
+        actors = set(await session.scalars(select(ModerationAction.actor)
+                                           .where(ModerationAction.action == "delete")))
+    assert actors == {"source:demo"}
+    with pytest.raises(Conflict, match="cannot approve: the post was deleted at its source"):
+        await world.store.act(queued, "approve", ALICE)
+    # A deleted post that its source sends again (a late re-poll) stays deleted.
+    again = await world.store.ingest(event_id=world.event_id, source_id=world.source_id,
+                                     post=normalized("d2", edited_at=_at(9)))
+    assert again.status == "deleted" and not again.created
+
+
+async def test_unsafe_urls_from_sources_never_reach_the_post(world: World) -> None:
+    post_id = await _ingest(
+        world, "u1", url="javascript:alert(1)",
+        author=Author(name="X", handle="@x", avatar_url="data:image/png;base64,AAAA",
+                      profile_url="javascript:alert(2)"),
+        media=(MediaItem(kind="image", url="https://cdn.example/a.jpg", alt="a"),
+               MediaItem(kind="image", url="file:///etc/passwd")))
+    async with world.sessions() as session:
+        post = await session.get_one(Post, post_id)
+        remote = list(await session.scalars(select(RemoteFile.url)))
+    assert post.url is None and post.author_avatar_url is None
+    assert post.author_profile_url is None
+    assert [m.url for m in post.media] == [f"/media/{post.media[0].url.rsplit('/', 1)[1]}"]
+    assert remote == ["https://cdn.example/a.jpg"]
