@@ -22,9 +22,13 @@ from ingest.base import Author, MediaItem, NormalizedPost
 
 
 def make_settings(database_url: str, *, sources: list[dict[str, Any]] | None = None,
-                  **event: Any) -> Settings:
-    """One event `ev` with a wall `main`, and by default no sources."""
+                  top: dict[str, Any] | None = None, **event: Any) -> Settings:
+    """One event `ev` with a wall `main`, by default no sources; `top` adds top-level sections.
+
+    Outbound fetches may reach loopback, where the tests' fake servers run."""
     return parse_settings({
+        "network": {"allow_private_addresses": True},
+        **(top or {}),
         "database": {"url": database_url},
         "events": [{
             "slug": "ev", "name": "Testevent", "hashtags": ["Werkstolz", "KundenZuFans"],
@@ -92,9 +96,8 @@ async def database(url: str) -> AsyncIterator[Sessions]:
 
 
 @asynccontextmanager
-async def running(settings: Settings, **app_options: Any) -> AsyncIterator[Server]:
-    """Serve the app with uvicorn on a free loopback port for the duration of the block."""
-    app = create_app(settings, **app_options)
+async def serve_app(app: Any) -> AsyncIterator[str]:
+    """Serve any ASGI app with uvicorn on a free loopback port; yields its base URL."""
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning",
                                            lifespan="on", timeout_graceful_shutdown=2))
     task = asyncio.create_task(server.serve())
@@ -104,11 +107,18 @@ async def running(settings: Settings, **app_options: Any) -> AsyncIterator[Serve
             task.result()
             raise RuntimeError("uvicorn stopped during start-up")
         port = server.servers[0].sockets[0].getsockname()[1]
-        async with database(settings.database.url) as sessions:
-            yield Server(f"http://127.0.0.1:{port}", f"ws://127.0.0.1:{port}", sessions)
+        yield f"http://127.0.0.1:{port}"
     finally:
         server.should_exit = True
         await task
+
+
+@asynccontextmanager
+async def running(settings: Settings, **app_options: Any) -> AsyncIterator[Server]:
+    """Serve socialwall with uvicorn on a free loopback port for the duration of the block."""
+    async with serve_app(create_app(settings, **app_options)) as base_url, \
+            database(settings.database.url) as sessions:
+        yield Server(base_url, base_url.replace("http://", "ws://"), sessions)
 
 
 async def wait_for(condition: Any, *, what: str, timeout: float = 10.0) -> Any:
