@@ -21,6 +21,9 @@ TEXTS: dict[str, dict[str, str]] = {
         "content_warning": "Inhaltswarnung",
         "no_users": "Noch kein Konto? Auf dem Server: socialwall users add NAME --role organizer",
         "wall_not_found": "Keine Wall mit diesem Namen.",
+        "edited": "Nach der Freigabe bearbeitet – die Wall zeigt noch die freigegebene Fassung",
+        "sources": "Quellen",
+        "next_attempt": "nächster Versuch",
     },
     "en": {
         "sign_in": "Sign in",
@@ -38,6 +41,9 @@ TEXTS: dict[str, dict[str, str]] = {
         "content_warning": "Content warning",
         "no_users": "No account yet? On the server: socialwall users add NAME --role organizer",
         "wall_not_found": "There is no wall by that name.",
+        "edited": "Edited after approval – walls still show the approved version",
+        "sources": "Sources",
+        "next_attempt": "next attempt",
     },
 }
 

@@ -117,7 +117,8 @@ class Source(Protocol):
 
 @dataclass(slots=True)
 class SourceHealth:
-    state: Literal["starting", "ok", "backoff", "stopped"] = "starting"
+    # stopped: cannot run (bad settings); finished: ran to its end (a demo replay without loop)
+    state: Literal["starting", "ok", "backoff", "stopped", "finished"] = "starting"
     last_success: datetime | None = None
     last_error: str | None = None
     next_attempt: datetime | None = None

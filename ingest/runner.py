@@ -192,7 +192,7 @@ class IngestRunner:
                 log.warning("source %s (%s) failed: %s", source_id, source_type,
                             health.last_error, exc_info=exc)
             else:
-                health.state = "stopped"
+                health.state = "finished"
                 health.next_attempt = None
                 return
             assert health.next_attempt is not None

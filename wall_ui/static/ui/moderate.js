@@ -43,6 +43,10 @@ function card(post) {
   who.append(el("strong", null, post.author.name), el("span", "handle", post.author.handle));
   head.append(who, el("span", "source", post.source_name));
   item.append(head);
+  if (post.edited) {
+    item.classList.add("edited");
+    item.append(el("p", "edited-note", body.dataset.edited));
+  }
   if (post.content_warning) {
     item.append(el("p", "cw", `${body.dataset.cw}: ${post.content_warning}`));
   }
@@ -70,9 +74,18 @@ function card(post) {
   return item;
 }
 
+function waiting(post) {
+  return post.status === "pending" || (post.status === "approved" && post.edited);
+}
+
 function addPost(post) {
-  if (post.status !== "pending" || queue.querySelector(`[data-post-id="${post.id}"]`)) return;
-  queue.append(card(post));
+  const existing = queue.querySelector(`[data-post-id="${post.id}"]`);
+  if (!waiting(post)) {
+    if (existing) removePost(post.id);
+    return;
+  }
+  if (existing) existing.replaceWith(card(post)); // an edit arrived: show the new text
+  else queue.append(card(post));
   updateCount();
 }
 
@@ -139,8 +152,7 @@ function connect() {
     } else if (frame.type === "post.new") {
       addPost(frame.post);
     } else if (frame.type === "post.updated") {
-      if (frame.post.status === "pending") addPost(frame.post);
-      else removePost(frame.post.id);
+      addPost(frame.post);
     }
   });
   socket.addEventListener("close", (closeEvent) => {
@@ -156,7 +168,36 @@ function connect() {
   });
 }
 
+// Source health: state, last error in words, next attempt. Refreshed every 10 s.
+const sourcesList = document.getElementById("sources");
+
+async function loadSources() {
+  try {
+    const response = await fetch("/api/sources", { credentials: "same-origin" });
+    if (!response.ok) return;
+    const sources = (await response.json()).filter((s) => s.event === eventSelect.value);
+    sourcesList.replaceChildren(...sources.map((source) => {
+      const item = el("li", `source-health ${source.state}`);
+      item.dataset.sourceId = String(source.id);
+      item.append(el("span", "dot"), el("strong", null, `${source.name} (${source.type})`));
+      const words = source.last_error || source.detail || source.state;
+      item.append(el("span", "detail", words));
+      if (source.next_attempt) {
+        const when = new Date(source.next_attempt).toLocaleTimeString(body.dataset.lang);
+        item.append(el("span", "detail", `${body.dataset.nextAttempt} ${when}`));
+      }
+      return item;
+    }));
+  } catch (error) {
+    // The queue matters more than this strip: try again on the next round.
+  }
+}
+
+loadSources();
+setInterval(loadSources, 10000);
+
 eventSelect.addEventListener("change", () => {
+  loadSources();
   if (socket) socket.close();
 });
 
