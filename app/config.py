@@ -68,7 +68,8 @@ class ThemeConfig(_Strict):
     accent: CssColour = "#ff6b3d"
     card_background: CssColour = "#ffffff"
     card_foreground: CssColour = "#141a2e"
-    font: FontFamily = "'Inter', 'Segoe UI', 'DejaVu Sans', system-ui, sans-serif"
+    font: FontFamily = ("'Inter', 'Segoe UI', 'Liberation Sans', 'DejaVu Sans', system-ui, "
+                        "sans-serif, 'Noto Color Emoji'")
 
 
 class WallConfig(_Strict):
