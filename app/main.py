@@ -60,7 +60,9 @@ def create_app(settings: Settings, *, start_sources: bool = True) -> FastAPI:
                                int(settings.media.max_megabytes * 1024 * 1024))
             store = PostStore(sessions, hub, on_new_media=media.notify)
             feeds = WallFeeds(hub, sessions)
-            runner = IngestRunner(sessions, store, http)
+            runner = IngestRunner(
+                sessions, store, http,
+                allow_private_networks=settings.network.allow_private_addresses)
             state = AppState(settings=settings, engine=engine, sessions=sessions, hub=hub,
                              http=http, media=media, store=store, feeds=feeds, runner=runner,
                              templates=Jinja2Templates(directory=_ui_dir("templates")))

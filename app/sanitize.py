@@ -47,4 +47,5 @@ def html_to_text(html: str) -> str:
     """The readable text of a piece of markup, paragraphs kept as blank lines."""
     marked = re.sub(r"(?i)<br\s*/?>", "\n", html)
     marked = re.sub(r"(?i)</p\s*>", "\n\n", marked)
-    return clean_text(unescape(nh3.clean(marked, tags=set())).strip())
+    text = unescape(nh3.clean(marked, tags=set()))
+    return clean_text(re.sub(r"\n\s*\n\s*\n+", "\n\n", text).strip())

@@ -134,6 +134,7 @@ class SourceError(Exception):
 class RetryAfter(SourceError):
     """Raised by a source the remote asked to wait (HTTP 429, Retry-After): retry no sooner."""
 
-    def __init__(self, seconds: float, message: str = "rate limited") -> None:
-        super().__init__(f"{message}; retrying in {seconds:.0f} s")
+    def __init__(self, seconds: float, reason: str = "rate limited") -> None:
+        super().__init__(f"{reason}; retrying in {seconds:.0f} s")
         self.seconds = seconds
+        self.reason = reason

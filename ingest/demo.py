@@ -17,7 +17,8 @@ from ingest.base import Author, MediaItem, NormalizedPost, SourceContext
 from ingest.settings import SourceSettings
 
 DEMO_MEDIA_PATH = "/demo-media"
-_HASHTAG = re.compile(r"#(\w+)")
+# A hashtag starts a word: "page#section" in a link is no hashtag.
+_HASHTAG = re.compile(r"(?<![\w/])#(\w+)")
 
 
 class DemoSourceSettings(SourceSettings):

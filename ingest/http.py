@@ -68,23 +68,24 @@ async def fetch(client: httpx.AsyncClient, url: str, *, params: dict[str, Any] |
             async for chunk in response.aiter_bytes():
                 body += chunk
                 if len(body) > max_bytes:
-                    raise SourceError(f"{_where(url)} sent more than {max_bytes:,} bytes; "
+                    raise SourceError(f"{describe_url(url)} sent more than {max_bytes:,} bytes; "
                                       "ignoring the response")
             # Hand back a response whose body is already read, with headers and status intact.
             return httpx.Response(response.status_code, headers=response.headers,
                                   content=bytes(body), request=response.request)
     except SSRFProtectionError as exc:
-        raise SourceError(f"refusing to fetch {_where(url)}: {exc.hostname} is a private or "
+        raise SourceError(f"refusing to fetch {describe_url(url)}: {exc.hostname} is a private or "
                           "local address (set network.allow_private_addresses to allow it)"
                           ) from exc
     except httpx.TimeoutException as exc:
-        raise SourceError(f"{_where(url)} did not answer in time") from exc
+        raise SourceError(f"{describe_url(url)} did not answer in time") from exc
     except httpx.TooManyRedirects as exc:
-        raise SourceError(f"{_where(url)} redirected more than {MAX_REDIRECTS} times") from exc
+        raise SourceError(
+            f"{describe_url(url)} redirected more than {MAX_REDIRECTS} times") from exc
     except httpx.ConnectError as exc:
-        raise SourceError(f"could not connect to {_where(url)}: {exc}") from exc
+        raise SourceError(f"could not connect to {describe_url(url)}: {exc}") from exc
     except httpx.TransportError as exc:
-        raise SourceError(f"connection to {_where(url)} failed: {exc}") from exc
+        raise SourceError(f"connection to {describe_url(url)} failed: {exc}") from exc
 
 
 async def fetch_json(client: httpx.AsyncClient, url: str, **options: Any) -> Any:
@@ -92,12 +93,12 @@ async def fetch_json(client: httpx.AsyncClient, url: str, **options: Any) -> Any
     response = await fetch(client, url, **options)
     try:
         return json.loads(response.content)
-    except ValueError as exc:
-        raise SourceError(f"{_where(url)} sent malformed JSON") from exc
+    except (ValueError, RecursionError) as exc:  # RecursionError: absurdly deep nesting
+        raise SourceError(f"{describe_url(url)} sent malformed JSON") from exc
 
 
 def _status_error(response: httpx.Response) -> Exception:
-    where = _where(str(response.url))
+    where = describe_url(str(response.url))
     status = response.status_code
     if status == 429 or (status == 503 and "retry-after" in response.headers):
         return RetryAfter(retry_delay(response) or DEFAULT_RETRY_SECONDS,
@@ -155,6 +156,10 @@ def _seconds_until(value: str, now: datetime) -> float | None:
     return max(0.0, (moment - now).total_seconds())
 
 
-def _where(url: str) -> str:
+def describe_url(url: str) -> str:
+    """A URL shortened for messages: host, port if any, and path."""
     parsed = httpx.URL(url)
-    return f"{parsed.host}{parsed.path}" if parsed.host else url
+    if not parsed.host:
+        return url
+    port = f":{parsed.port}" if parsed.port else ""
+    return f"{parsed.host}{port}{parsed.path}"

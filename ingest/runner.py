@@ -114,10 +114,12 @@ class IngestRunner:
     """Starts, supervises and stops the sources configured in the database."""
 
     def __init__(self, sessions: Sessions, store: PostStore, http: httpx.AsyncClient, *,
-                 backoff_base: float = 1.0, backoff_cap: float = 300.0) -> None:
+                 allow_private_networks: bool = False, backoff_base: float = 1.0,
+                 backoff_cap: float = 300.0) -> None:
         self.sessions = sessions
         self.store = store
         self.http = http
+        self.allow_private_networks = allow_private_networks
         self.backoff_base = backoff_base
         self.backoff_cap = backoff_cap
         self._running: dict[int, _Running] = {}
@@ -179,7 +181,9 @@ class IngestRunner:
         ctx = _Context(self, source_id, event_id, hashtags, settings.auto_approve, health)
         while True:
             try:
-                await build_source(settings).run(ctx)
+                source = build_source(settings,
+                                      allow_private_networks=self.allow_private_networks)
+                await source.run(ctx)
             except asyncio.CancelledError:
                 raise
             except RetryAfter as exc:

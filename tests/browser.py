@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from playwright.async_api import Browser, async_playwright
+from playwright.async_api import Browser, Page, async_playwright
 
 CHROMIUM = os.environ.get("SOCIALWALL_CHROMIUM", "/usr/bin/chromium")
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -30,3 +30,11 @@ async def chromium() -> AsyncIterator[Browser]:
 def artifact(name: str) -> Path:
     ARTIFACTS.mkdir(exist_ok=True)
     return ARTIFACTS / name
+
+
+async def settled(page: Page) -> None:
+    """Wait until every finite CSS animation and transition has ended (the live indicator pulses
+    for ever), so a screenshot shows the layout and not a card in flight."""
+    await page.wait_for_function(
+        "() => document.getAnimations()"
+        ".every(a => a.effect.getComputedTiming().iterations === Infinity)")

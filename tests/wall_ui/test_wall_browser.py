@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from tests.browser import artifact, chromium
+from tests.browser import artifact, chromium, settled
 from tests.factories import demo_source, make_settings, running, wait_for
 
 HOSTILE = '<script>window.__pwned = 1</script><img src=x onerror="window.__pwned = 2"> Ätsch 🎉'
@@ -52,5 +52,6 @@ async def test_approved_post_appears_on_the_wall(tmp_path: Path) -> None:
         assert await page.evaluate("window.__pwned") is None
         assert await hostile.locator("script, img[src='x']").count() == 0
 
+        await settled(page)
         await page.screenshot(path=artifact("wall-journey-1920x1080.png"))
         assert problems == []
