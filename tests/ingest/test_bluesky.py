@@ -1,4 +1,4 @@
-"""ingest/bluesky.py against a fake Jetstream and AppView on loopback, and a real capture."""
+"""ingest/bluesky/ against a fake Jetstream and AppView on loopback, and a real capture."""
 
 from __future__ import annotations
 

@@ -1,131 +1,38 @@
-"""ingest/feeds.py against a real HTTP server on loopback serving RSS 2.0 and Atom documents."""
+"""ingest/feeds/ against a real HTTP server on loopback serving RSS 2.0 and Atom documents."""
 
 from __future__ import annotations
 
 import asyncio
 import socket
 from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import Any
 
 import feedparser
 import httpx
 import pytest
-import uvicorn
 from pydantic import ValidationError
-from starlette.applications import Starlette
-from starlette.datastructures import Headers
-from starlette.requests import Request
-from starlette.responses import Response
-from starlette.routing import Route
 
-from ingest import feeds
 from ingest.base import MediaItem, RetryAfter, SourceError
 from ingest.feeds import FeedSource, FeedSourceSettings, hashtag_pattern
+from ingest.feeds import source as feeds
 from ingest.http import build_client
-from tests.factories import wait_for
+from tests.ingest.fake_feeds import FeedServer, serve_feeds
 from tests.ingest.fakes import FakeContext
 
 DATA = Path(__file__).parent / "data" / "feeds"
 RSS = (DATA / "werkblog.rss.xml").read_bytes()
 ATOM = (DATA / "presse.atom.xml").read_bytes()
-RSS_TYPE = "application/rss+xml; charset=utf-8"
 ATOM_TYPE = "application/atom+xml"
 LAST_MODIFIED = "Sun, 25 Oct 2026 09:15:00 GMT"
 HASHTAGS = ("Werkstolz", "KundenZuFans")
 
 
-@dataclass
-class Doc:
-    """What the fake server answers on one path."""
-
-    body: bytes
-    content_type: str = RSS_TYPE
-    etag: str | None = None
-    last_modified: str | None = None
-    status: int = 200
-    headers: dict[str, str] = field(default_factory=dict)
-    hang: bool = False  # answer only when the test ends: a server that never replies
-
-
-@dataclass
-class Hit:
-    path: str
-    headers: Headers
-    status: int
-
-
-class FeedServer:
-    """Serves documents by path, honours If-None-Match / If-Modified-Since, counts requests."""
-
-    def __init__(self) -> None:
-        self.docs: dict[str, Doc] = {}
-        self.hits: list[Hit] = []
-        self.release = asyncio.Event()
-        self.base_url = ""
-        self.app = Starlette(routes=[Route("/{path:path}", self.handle)])
-
-    def publish(self, path: str, body: bytes, **options: Any) -> str:
-        self.docs[path] = Doc(body, **options)
-        return self.url(path)
-
-    def url(self, path: str) -> str:
-        return f"{self.base_url}{path}"
-
-    def hits_of(self, path: str) -> list[Hit]:
-        return [hit for hit in self.hits if hit.path == path]
-
-    async def handle(self, request: Request) -> Response:
-        doc = self.docs.get(request.url.path)
-        response = self.answer(doc, request.headers)
-        self.hits.append(Hit(request.url.path, request.headers, response.status_code))
-        if doc is not None and doc.hang:
-            await self.release.wait()
-        return response
-
-    @staticmethod
-    def answer(doc: Doc | None, headers: Headers) -> Response:
-        if doc is None:
-            return Response("Nicht gefunden", status_code=404)
-        if doc.status != 200:
-            return Response(doc.body, status_code=doc.status, headers=doc.headers)
-        validators = {name: value for name, value in
-                      (("etag", doc.etag), ("last-modified", doc.last_modified)) if value}
-        # RFC 9110 13.2.2: If-None-Match decides when present; If-Modified-Since only without.
-        if "if-none-match" in headers:
-            fresh = doc.etag in [tag.strip() for tag in headers["if-none-match"].split(",")]
-        elif "if-modified-since" in headers and doc.last_modified:
-            fresh = (parsedate_to_datetime(doc.last_modified)
-                     <= parsedate_to_datetime(headers["if-modified-since"]))
-        else:
-            fresh = False
-        if fresh:
-            return Response(status_code=304, headers=validators)
-        return Response(doc.body, headers={**validators, **doc.headers},
-                        media_type=doc.content_type)
-
-
 @pytest.fixture
 async def server() -> AsyncIterator[FeedServer]:
-    feed_server = FeedServer()
-    uv = uvicorn.Server(uvicorn.Config(feed_server.app, host="127.0.0.1", port=0,
-                                       log_level="warning", lifespan="off",
-                                       timeout_graceful_shutdown=2))
-    task = asyncio.create_task(uv.serve())
-    try:
-        await wait_for(lambda: uv.started or task.done(), what="the feed server to start")
-        if task.done():
-            task.result()
-        port = uv.servers[0].sockets[0].getsockname()[1]
-        feed_server.base_url = f"http://127.0.0.1:{port}"
+    async with serve_feeds() as feed_server:
         yield feed_server
-    finally:
-        feed_server.release.set()
-        uv.should_exit = True
-        await task
 
 
 @pytest.fixture
