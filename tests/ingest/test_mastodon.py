@@ -1,4 +1,4 @@
-"""ingest/mastodon.py against a fake Mastodon on loopback that speaks the documented wire format:
+"""ingest/mastodon/ against a fake Mastodon on loopback that speaks the documented wire format:
 ingest, cursors, paging, rate limits, failures in words, streaming and deletions."""
 
 from __future__ import annotations
@@ -18,10 +18,10 @@ from pydantic import ValidationError
 from starlette.responses import JSONResponse, Response
 
 from app.sanitize import html_to_text
-from ingest import mastodon
 from ingest.base import Author, MediaItem, RetryAfter, ShownPost, SourceError
 from ingest.http import build_client
 from ingest.mastodon import MAX_PAGE_BYTES, MastodonSource, MastodonSourceSettings
+from ingest.mastodon import limits as mastodon
 from tests.ingest.fake_mastodon import (
     DOCS_AUDIO,
     DOCS_GIFV,
