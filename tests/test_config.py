@@ -254,3 +254,45 @@ def test_a_bad_database_url_from_the_environment_is_refused(tmp_path: Path) -> N
 def test_database_urls_get_the_async_driver(tmp_path: Path, url: str, expected: str) -> None:
     assert normalise_database_url(url) == expected
     assert _load(_write(tmp_path, {"database": {"url": url}})).database.url == expected
+
+
+@pytest.mark.parametrize(("source", "expected"), [
+    ({"type": "mastodon", "instances": [{"url": "mastodon.social"}]},
+     "events[0].sources[0].instances[0].url = 'mastodon.social': 'mastodon.social' is not a "
+     "Mastodon server address"),
+    ({"type": "mastodon", "instances": [{"url": "https://m.example/@anna"}]},
+     "events[0].sources[0].instances[0].url = 'https://m.example/@anna': "),
+    ({"type": "mastodon", "instances": [{"url": "https://m.example"}], "streaming": True},
+     "streaming needs a user access token"),
+    ({"type": "mastodon", "instances": []}, "events[0].sources[0].instances"),
+    ({"type": "bluesky", "jetstream_url": "https://jetstream.example/subscribe"},
+     "events[0].sources[0].jetstream_url = 'https://jetstream.example/subscribe': "),
+    ({"type": "rss", "feeds": [{"url": "ftp://files.example/feed.xml"}]},
+     "events[0].sources[0].feeds[0].url = 'ftp://files.example/feed.xml': "),
+    ({"type": "rss", "feeds": []}, "events[0].sources[0].feeds: "),
+    ({"type": "rss", "feeds": [{"url": "https://x.example/f", "keywrods": ["a"]}]},
+     "unknown setting 'keywrods' (did you mean 'keywords'?)"),
+    ({"type": "mastodn", "instances": []},
+     "type = 'mastodn': unknown source type (known: demo, mastodon, bluesky, rss) "
+     "(did you mean 'mastodon'?)"),
+])
+def test_real_sources_are_checked_with_clear_messages(tmp_path: Path, source: dict[str, Any],
+                                                      expected: str) -> None:
+    assert expected in _error(tmp_path, {"events": [_event(sources=[source])]})
+
+
+def test_real_sources_are_accepted(tmp_path: Path) -> None:
+    settings = _load(_write(tmp_path, {"events": [_event(sources=[
+        {"type": "mastodon", "instances": [{"url": "https://mastodon.social/",
+                                            "access_token": "secret"},
+                                           {"url": "https://social.example",
+                                            "access_token": "other"}], "streaming": True},
+        {"type": "bluesky"},
+        {"type": "rss", "feeds": [{"url": "https://werk.example/news.xml",
+                                   "all_entries": True}]},
+    ])]}))
+    mastodon, bluesky, rss = settings.events[0].sources
+    assert [i.url for i in mastodon.instances] == [  # type: ignore[union-attr]
+        "https://mastodon.social", "https://social.example"]
+    assert bluesky.name == "bluesky" and rss.name == "rss"
+    assert "secret" not in repr(mastodon)
