@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -96,9 +97,10 @@ async def database(url: str) -> AsyncIterator[Sessions]:
 
 
 @asynccontextmanager
-async def serve_app(app: Any) -> AsyncIterator[str]:
-    """Serve any ASGI app with uvicorn on a free loopback port; yields its base URL."""
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning",
+async def serve_app(app: Any, port: int = 0) -> AsyncIterator[str]:
+    """Serve any ASGI app with uvicorn on a loopback port (a free one by default); yields its
+    base URL."""
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
                                            lifespan="on", timeout_graceful_shutdown=2))
     task = asyncio.create_task(server.serve())
     try:
@@ -114,9 +116,10 @@ async def serve_app(app: Any) -> AsyncIterator[str]:
 
 
 @asynccontextmanager
-async def running(settings: Settings, **app_options: Any) -> AsyncIterator[Server]:
-    """Serve socialwall with uvicorn on a free loopback port for the duration of the block."""
-    async with serve_app(create_app(settings, **app_options)) as base_url, \
+async def running(settings: Settings, port: int = 0, **app_options: Any
+                  ) -> AsyncIterator[Server]:
+    """Serve socialwall with uvicorn on a loopback port for the duration of the block."""
+    async with serve_app(create_app(settings, **app_options), port) as base_url, \
             database(settings.database.url) as sessions:
         yield Server(base_url, base_url.replace("http://", "ws://"), sessions)
 
@@ -133,3 +136,11 @@ async def wait_for(condition: Any, *, what: str, timeout: float = 10.0) -> Any:
         if asyncio.get_running_loop().time() > deadline:
             raise AssertionError(f"timed out after {timeout} s waiting for {what}")
         await asyncio.sleep(0.02)
+
+
+def free_port() -> int:
+    """A loopback port nobody listens on right now (to restart a server on the same one)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
