@@ -14,11 +14,14 @@ from typing import Any
 
 import httpx
 import uvicorn
+from sqlalchemy import select
 
 from app import auth, migrate
 from app.config import Settings, parse_settings
 from app.db import Sessions, create_engine, create_sessions
 from app.main import create_app
+from app.models import Event, Source
+from app.seed import apply_settings
 from ingest.base import Author, MediaItem, NormalizedPost
 
 
@@ -84,6 +87,26 @@ class Server:
         """A bearer token of a (new) user."""
         await auth.add_user(self.sessions, name, role, "correct horse battery")
         return await auth.create_token(self.sessions, name)
+
+
+@dataclass
+class Seeded:
+    """A migrated database holding `make_settings`' event and its demo source."""
+
+    sessions: Sessions
+    event_id: int
+    source_id: int
+
+
+@asynccontextmanager
+async def seeded(url: str, **settings: Any) -> AsyncIterator[Seeded]:
+    async with database(url) as sessions:
+        await apply_settings(sessions, make_settings(url, sources=[demo_source()], **settings))
+        async with sessions() as session:
+            event_id = await session.scalar(select(Event.id))
+            source_id = await session.scalar(select(Source.id))
+        assert event_id is not None and source_id is not None
+        yield Seeded(sessions, event_id, source_id)
 
 
 @asynccontextmanager

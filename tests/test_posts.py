@@ -13,12 +13,11 @@ from sqlalchemy import func, select
 
 from app import channels
 from app.db import Sessions
-from app.models import Event, ModerationAction, Post, RemoteFile, Source, WallChange
+from app.models import Event, ModerationAction, Post, RemoteFile, WallChange
 from app.posts import Actor, Conflict, PostNotFound, PostStore
 from app.pubsub import Hub, MemoryBackend
-from app.seed import apply_settings
 from ingest.base import Author, MediaItem
-from tests.factories import database, demo_source, make_settings, normalized
+from tests.factories import normalized, seeded
 
 ALICE = Actor("alice", None)
 BOB = Actor("bob", None)
@@ -35,14 +34,9 @@ class World:
 
 @pytest.fixture
 async def world(database_url: str) -> AsyncIterator[World]:
-    async with database(database_url) as sessions:
-        await apply_settings(sessions, make_settings(database_url, sources=[demo_source()]))
-        async with sessions() as session:
-            event_id = await session.scalar(select(Event.id))
-            source_id = await session.scalar(select(Source.id))
+    async with seeded(database_url) as db:
         hub = Hub(MemoryBackend())
-        assert event_id is not None and source_id is not None
-        yield World(sessions, PostStore(sessions, hub), hub, event_id, source_id)
+        yield World(db.sessions, PostStore(db.sessions, hub), hub, db.event_id, db.source_id)
 
 
 async def _ingest(world: World, external_id: str = "x1", **fields: object) -> int:
@@ -183,14 +177,9 @@ async def test_two_moderators_racing_cannot_both_win(world: World) -> None:
 async def test_post_moderation_shows_posts_at_once_but_not_content_warnings(
     database_url: str,
 ) -> None:
-    async with database(database_url) as sessions:
-        await apply_settings(sessions, make_settings(database_url, sources=[demo_source()],
-                                                     moderation="post"))
-        async with sessions() as session:
-            event_id = await session.scalar(select(Event.id))
-            source_id = await session.scalar(select(Source.id))
-        assert event_id is not None and source_id is not None
-        store = PostStore(sessions, Hub(MemoryBackend()))
+    async with seeded(database_url, moderation="post") as db:
+        event_id, source_id = db.event_id, db.source_id
+        store = PostStore(db.sessions, Hub(MemoryBackend()))
         plain = await store.ingest(event_id=event_id, source_id=source_id, post=normalized("a"))
         warned = await store.ingest(event_id=event_id, source_id=source_id,
                                     post=normalized("b", content_warning="Spoiler"))

@@ -8,15 +8,13 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 import pytest
-from sqlalchemy import select
 
 from app.db import Sessions
-from app.models import Event, Source, WallChange
+from app.models import WallChange
 from app.posts import Actor, PostStore
 from app.pubsub import Hub, MemoryBackend
-from app.seed import apply_settings
 from app.wallfeed import Listener, WallFeeds
-from tests.factories import database, demo_source, make_settings, normalized, wait_for
+from tests.factories import normalized, seeded, wait_for
 
 MOD = Actor("mod")
 
@@ -46,12 +44,8 @@ class Setup:
 
 @pytest.fixture
 async def setup(database_url: str) -> AsyncIterator[Setup]:
-    async with database(database_url) as sessions:
-        await apply_settings(sessions, make_settings(database_url, sources=[demo_source()]))
-        async with sessions() as session:
-            event_id = await session.scalar(select(Event.id))
-            source_id = await session.scalar(select(Source.id))
-        assert event_id is not None and source_id is not None
+    async with seeded(database_url) as db:
+        sessions, event_id, source_id = db.sessions, db.event_id, db.source_id
         backend = LossyBackend()
         hub = Hub(backend)
         store = PostStore(sessions, hub)

@@ -4,14 +4,12 @@ plus builders for events and PostViews in the shapes of the real wire formats.""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -19,7 +17,7 @@ from starlette.routing import Route
 from websockets.asyncio.server import ServerConnection, serve
 from websockets.exceptions import ConnectionClosed
 
-from tests.factories import wait_for
+from tests.factories import serve_app, wait_for
 
 POST = "app.bsky.feed.post"
 MODERATION = "did:plc:ar7c4by46qjdydhdevvrndac"   # Bluesky's own labeler
@@ -125,20 +123,12 @@ class FakeAppView:
     @asynccontextmanager
     async def serving(self) -> AsyncIterator[FakeAppView]:
         app = Starlette(routes=[Route("/xrpc/app.bsky.feed.getPosts", self._get_posts)])
-        server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, lifespan="off",
-                                               log_level="warning", ws="none",
-                                               timeout_graceful_shutdown=1))
-        task = asyncio.create_task(server.serve())
         try:
-            await wait_for(lambda: server.started or task.done(), what="the fake AppView")
-            port = server.servers[0].sockets[0].getsockname()[1]
-            self.url = f"http://127.0.0.1:{port}"
-            yield self
+            async with serve_app(app) as base_url:
+                self.url = base_url
+                yield self
         finally:
             self._release.set()
-            server.should_exit = True
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
 
     async def _get_posts(self, request: Request) -> Response:
         uris = request.query_params.getlist("uris")

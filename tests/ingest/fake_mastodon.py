@@ -13,12 +13,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
+
+from tests.factories import serve_app
 
 # docs.joinmastodon.org/entities/Status/ (the example, its long account note and fields cut).
 DOCS_STATUS: dict[str, Any] = {
@@ -367,20 +368,10 @@ class FakeMastodon:
 
 @asynccontextmanager
 async def serve(fake: FakeMastodon) -> AsyncIterator[FakeMastodon]:
-    """Serve the fake with uvicorn on a free loopback port for the duration of the block."""
-    server = uvicorn.Server(uvicorn.Config(fake.app, host="127.0.0.1", port=0, lifespan="off",
-                                           log_level="warning", timeout_graceful_shutdown=1))
-    task = asyncio.create_task(server.serve())
+    """Serve the fake on a free loopback port for the duration of the block."""
     try:
-        while not server.started:
-            if task.done():
-                task.result()
-                raise RuntimeError("uvicorn stopped during start-up")
-            await asyncio.sleep(0.01)
-        port = server.servers[0].sockets[0].getsockname()[1]
-        fake.base_url = f"http://127.0.0.1:{port}"
-        yield fake
+        async with serve_app(fake.app) as base_url:
+            fake.base_url = base_url
+            yield fake
     finally:
         fake._release.set()
-        server.should_exit = True
-        await task
