@@ -136,17 +136,20 @@ class PostStore:
         False if there is no such post or it was already deleted."""
         outbox: Outbox = []
         async with writing(self.sessions) as session:
-            row = (await session.execute(
-                select(Post.id, Post.status).where(Post.source_id == source_id,
-                                                   Post.external_id == external_id)
-            )).one_or_none()
-            if row is None or row.status == DELETED:
-                return False
-            # Writers are serialised (row lock on PostgreSQL, one writer on SQLite) and this
-            # transaction began with the write lock on SQLite, so the status read still holds.
-            await session.execute(
-                update(Post).where(Post.id == row.id).values(
-                    status=DELETED, pinned=False, edited=False, deleted_at=utcnow()))
+            while True:
+                row = (await session.execute(
+                    select(Post.id, Post.status).where(Post.source_id == source_id,
+                                                       Post.external_id == external_id)
+                )).one_or_none()
+                if row is None or row.status == DELETED:
+                    return False
+                # Compare-and-set on the status read: a moderator acting in between (possible
+                # on PostgreSQL) makes this match nothing, and we look again.
+                result = await session.execute(
+                    update(Post).where(Post.id == row.id, Post.status == row.status).values(
+                        status=DELETED, pinned=False, edited=False, deleted_at=utcnow()))
+                if result.rowcount == 1:  # type: ignore[attr-defined]
+                    break
             post = await _load(session, row.id)
             _audit(session, post, Actor(f"source:{post.source.name}"), "delete", row.status)
             if row.status == APPROVED:

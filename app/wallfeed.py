@@ -11,13 +11,14 @@ import asyncio
 import contextlib
 import json
 import logging
+from typing import Any
 
 from sqlalchemy import select
 
 from app import channels
 from app.db import Sessions
 from app.models import Event, WallChange
-from app.pubsub import Hub, Lagged
+from app.pubsub import DEFAULT_QUEUE_SIZE, Hub, Lagged
 
 log = logging.getLogger(__name__)
 
@@ -47,12 +48,14 @@ class Listener:
 
 class WallFeed:
     def __init__(self, event_id: int, hub: Hub, sessions: Sessions,
-                 listener_queue: int = LISTENER_QUEUE, poll_seconds: float = POLL_SECONDS) -> None:
+                 listener_queue: int = LISTENER_QUEUE, poll_seconds: float = POLL_SECONDS,
+                 hub_queue: int = DEFAULT_QUEUE_SIZE) -> None:
         self.event_id = event_id
         self.hub = hub
         self.sessions = sessions
         self.listener_queue = listener_queue
         self.poll_seconds = poll_seconds
+        self.hub_queue = hub_queue
         self.listeners: set[Listener] = set()
         self.seq = 0
         self.ready = asyncio.Event()
@@ -84,11 +87,15 @@ class WallFeed:
                 await poller
 
     async def _listen(self) -> None:
-        async with self.hub.subscribe(channels.wall(self.event_id)) as messages:
+        async with self.hub.subscribe(channels.wall(self.event_id), self.hub_queue) as messages:
             # Subscribed first, then read the position: nothing committed after this read can
             # be missed, and anything before it is in the database for sockets to catch up on.
             async with self._lock:
-                self.seq = max(self.seq, await self._database_seq())
+                current = await self._database_seq()
+                if not self.ready.is_set():
+                    self.seq = current  # no socket has joined yet: nothing to deliver
+                elif current > self.seq:
+                    await self._fill(current)  # back after falling behind: hand on what we missed
             self.ready.set()
             async for text in messages:
                 seq = int(json.loads(text)["seq"])
@@ -141,7 +148,7 @@ class WallFeed:
 class WallFeeds:
     """The feeds of this process, started on the first wall that connects to an event."""
 
-    def __init__(self, hub: Hub, sessions: Sessions, **options: float) -> None:
+    def __init__(self, hub: Hub, sessions: Sessions, **options: Any) -> None:
         self.hub = hub
         self.sessions = sessions
         self.options = options
@@ -152,7 +159,7 @@ class WallFeeds:
         feed = self._feeds.get(event_id)
         if feed is None:
             feed = self._feeds[event_id] = WallFeed(event_id, self.hub, self.sessions,
-                                                    **self.options)  # type: ignore[arg-type]
+                                                    **self.options)
             self._tasks[event_id] = asyncio.create_task(feed.run(), name=f"wallfeed-{event_id}")
         # Bounded: if the feed cannot start (database down), the socket fails and the wall
         # reconnects later instead of waiting here for ever.

@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 import pytest
+from sqlalchemy import select
 
 from app.db import Sessions
 from app.models import WallChange
@@ -116,3 +117,28 @@ async def test_a_socket_that_stops_reading_is_cut_off_and_others_are_not(setup: 
     assert [f[0] for f in held if f] == [1, 2, 3] and held[-1] is None
     assert stalled not in feed.listeners and healthy in feed.listeners
     reader.cancel()
+
+
+async def test_a_feed_that_fell_behind_the_hub_hands_on_what_it_missed(database_url: str) -> None:
+    async with seeded(database_url) as db:
+        backend = LossyBackend()
+        hub = Hub(backend)
+        store = PostStore(db.sessions, hub)
+        post_ids = [(await store.ingest(event_id=db.event_id, source_id=db.source_id,
+                                        post=normalized(f"q{i}"))).post_id for i in range(5)]
+        # A slow poll, so that only the resubscription can recover what the hub dropped.
+        feeds = WallFeeds(hub, db.sessions, poll_seconds=3600, hub_queue=2)
+        try:
+            _, listener = await feeds.join(db.event_id)
+            backend.lose = {1, 2, 3, 4, 5}
+            for post_id in post_ids:
+                await store.act(post_id, "approve", MOD)
+            async with db.sessions() as session:
+                frames = list(await session.scalars(
+                    select(WallChange.frame).order_by(WallChange.seq)))
+            backend.lose = set()
+            for frame in frames:  # a burst the feed cannot keep up with: its queue holds 2
+                await hub.publish(f"wall:{db.event_id}", frame)
+            assert await _take(listener, 5) == [1, 2, 3, 4, 5]
+        finally:
+            await feeds.aclose()
