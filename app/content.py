@@ -43,16 +43,25 @@ async def local_url(session: AsyncSession, url: str | None) -> str | None:
 
 async def content_values(session: AsyncSession, post: NormalizedPost) -> dict[str, Any]:
     """The post's content columns, cleaned: everything an edit may change."""
+    hashtags = [clean_text(tag, 100) for tag in post.hashtags][:50]
+    text = clean_text(post.text)
+    author_name = clean_text(post.author.name, 200)
+    author_handle = clean_text(post.author.handle, 200)
     return {
+        "is_reply": post.is_reply,
+        "is_repost": post.is_repost,
+        # Lower-case, space-delimited: `LIKE '% tag %'` finds a whole hashtag on any database.
+        "hashtag_index": " " + " ".join(tag.casefold() for tag in hashtags) + " ",
+        "search_index": " ".join((text, author_name, author_handle)).casefold(),
         "url": _link(post.url),
-        "author_name": clean_text(post.author.name, 200),
-        "author_handle": clean_text(post.author.handle, 200),
+        "author_name": author_name,
+        "author_handle": author_handle,
         "author_avatar_url": await local_url(session, post.author.avatar_url),
         "author_profile_url": _link(post.author.profile_url),
-        "text": clean_text(post.text),
+        "text": text,
         "html": clean_html(post.html),
         "lang": clean_text(post.lang or "", 16) or None,
-        "hashtags": [clean_text(tag, 100) for tag in post.hashtags][:50],
+        "hashtags": hashtags,
         "content_warning": clean_text(post.content_warning or "", 500) or None,
         "sensitive": post.sensitive,
         "edited_at": post.edited_at,

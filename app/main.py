@@ -25,8 +25,8 @@ from app.media import MediaCache
 from app.models import User
 from app.posts import Conflict, PostNotFound, PostStore
 from app.pubsub import Hub, load_backend
+from app.routes import audit, events, moderation_ws, pages, posts, status, wall_ws
 from app.routes import media as media_routes
-from app.routes import moderation_ws, pages, posts, status, wall_ws
 from app.security import SecurityHeaders
 from app.seed import apply_settings
 from app.state import AppState
@@ -91,6 +91,8 @@ def create_app(settings: Settings, *, start_sources: bool = True) -> FastAPI:
     app.add_middleware(SecurityHeaders)
     app.include_router(status.router)
     app.include_router(posts.router)
+    app.include_router(events.router)
+    app.include_router(audit.router)
     app.include_router(wall_ws.router)
     app.include_router(moderation_ws.router)
     app.include_router(pages.router)

@@ -77,6 +77,8 @@ class Event(Base):
     hashtags: Mapped[list[Any]] = mapped_column(default=list)
     moderation: Mapped[str] = mapped_column(String(8), default="pre")
     rules: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    # Walls of a paused event keep what they show; approvals wait (retractions do not).
+    paused: Mapped[bool] = mapped_column(Boolean, default=False)
     # The last number of this event's wall sequence; only app.posts moves it.
     last_seq: Mapped[int] = mapped_column(BigInteger, default=0)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -154,6 +156,17 @@ class Post(Base):
     # Edited at its source after approval, waiting for a moderator to look again.
     edited: Mapped[bool] = mapped_column(Boolean, default=False)
     deleted_at: Mapped[datetime | None] = mapped_column()
+    # Put aside by a moderator: pending, but out of the queue until released.
+    held: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Why rules put the post where it is: [{"rule": ..., "detail": ...}].
+    flags: Mapped[list[Any]] = mapped_column(default=list)
+    is_reply: Mapped[bool] = mapped_column(Boolean, default=False)
+    is_repost: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Lower-case " tag1 tag2 " and "text author handle", for the desk's filters (both databases).
+    hashtag_index: Mapped[str] = mapped_column(Text, default="")
+    search_index: Mapped[str] = mapped_column(Text, default="")
+    # Changed while the event's walls were paused: to be shown when they resume.
+    wall_pending: Mapped[bool] = mapped_column(Boolean, default=False)
     # What the source needs to re-check or delete the post later (ingest.base.NormalizedPost).
     source_data: Mapped[dict[str, Any]] = mapped_column(default=dict)
 
@@ -208,6 +221,7 @@ class ModerationAction(Base):
     from_status: Mapped[str] = mapped_column(String(16))
     to_status: Mapped[str] = mapped_column(String(16))
     at: Mapped[datetime] = mapped_column(default=utcnow)
+    undone: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
 class WallChange(Base):
@@ -234,6 +248,17 @@ class User(Base):
     role: Mapped[str] = mapped_column(String(16))
     password_hash: Mapped[str] = mapped_column(String(255))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class UserEvent(Base):
+    """A moderator's assignment to an event (a moderator without any moderates every event)."""
+
+    __tablename__ = "user_events"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"),
+                                         primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"),
+                                          primary_key=True)
 
 
 class ApiToken(Base):

@@ -9,7 +9,7 @@ from typing import Any
 from app.models import Post
 
 
-def _iso(value: datetime | None) -> str | None:
+def iso(value: datetime | None) -> str | None:
     return value.isoformat().replace("+00:00", "Z") if value else None
 
 
@@ -42,7 +42,7 @@ def wall_post(post: Post, source_type: str) -> dict[str, Any]:
         ],
         "content_warning": post.content_warning,
         "sensitive": post.sensitive,
-        "created_at": _iso(post.created_at),
+        "created_at": iso(post.created_at),
         "pinned": post.pinned,
     }
 
@@ -54,12 +54,14 @@ def moderation_post(post: Post, source_type: str, source_name: str) -> dict[str,
         "event_id": post.event_id,
         "source_name": source_name,
         "status": post.status,
+        "held": post.held,
+        "flags": list(post.flags),
         # Approved, then edited at its source: the walls show the approved form until a
         # moderator approves the edit (or rejects it, which takes the post off the walls).
         "edited": post.edited,
-        "edited_at": _iso(post.edited_at),
-        "ingested_at": _iso(post.ingested_at),
-        "decided_at": _iso(post.decided_at),
+        "edited_at": iso(post.edited_at),
+        "ingested_at": iso(post.ingested_at),
+        "decided_at": iso(post.decided_at),
         "decided_by": post.decided_by,
     }
 

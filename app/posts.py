@@ -1,22 +1,20 @@
-"""The one writer of post state: ingest (and edits), approve, reject, retract, pin, unpin, and
-deletion at the source.
+"""The one writer of post state: ingest (and edits), approve, reject, retract, pin, unpin, hold,
+spotlight, undo, deletion at the source, and pausing an event's walls.
 
 Every change walls must see takes the event's next sequence number in the same transaction as
 the change, is written to the wall log, and is published only after the commit, so a wall never
-hears of something the database does not hold.
+hears of something the database does not hold (app.post_changes).
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import selectinload
 
 from app import channels
 from app.content import content_values, dialect_insert, media_rows
@@ -31,20 +29,27 @@ from app.models import (
     Media,
     ModerationAction,
     Post,
-    WallChange,
     utcnow,
 )
-from app.payloads import dumps, moderation_post, wall_post
+from app.payloads import dumps, moderation_post
+from app.post_changes import (
+    Actor,
+    Conflict,
+    Outbox,
+    PostNotFound,
+    audit,
+    conflict,
+    load,
+    moderation_frame,
+    wall_change,
+)
 from app.pubsub import Hub
 from ingest.base import IngestResult, NormalizedPost
 
+__all__ = ["Actor", "Conflict", "PostNotFound", "PostStore"]
 
-@dataclass(frozen=True, slots=True)
-class Actor:
-    """Who acts: a user (by session or token), or the system (a source, a rule)."""
-
-    name: str
-    user_id: int | None = None
+UNDO_WINDOW = timedelta(seconds=10)
+SPOTLIGHT_SECONDS = 20
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,22 +71,7 @@ STEPS = {
                _Step(APPROVED, RETRACTED, "retracted", edited_only=True)),
     "retract": (_Step(APPROVED, RETRACTED, "retracted"),),
 }
-
-
-class PostNotFound(LookupError):
-    pass
-
-
-class Conflict(Exception):
-    """The post is not in a state the action applies to (someone else acted first)."""
-
-    def __init__(self, message: str, *, status: str, by: str | None) -> None:
-        super().__init__(message)
-        self.status = status
-        self.by = by
-
-
-Outbox = list[tuple[str, str]]
+ACTIONS = (*STEPS, "pin", "unpin", "hold", "unhold", "spotlight", "undo")
 
 
 class PostStore:
@@ -117,16 +107,24 @@ class PostStore:
             self._on_new_media()
         return result
 
-    async def act(self, post_id: int, action: str, actor: Actor) -> dict[str, Any]:
+    async def act(self, post_id: int, action: str, actor: Actor, *, pin: bool = False,
+                  seconds: int = SPOTLIGHT_SECONDS) -> dict[str, Any]:
         """Apply a moderation action; raise PostNotFound or Conflict."""
+        if action not in ACTIONS:
+            raise ValueError(f"unknown action {action!r}")
         outbox: Outbox = []
         async with writing(self.sessions) as session:
             if action in STEPS:
-                post = await self._apply(session, post_id, action, actor, outbox)
+                post = await self._apply(session, post_id, action, actor, outbox,
+                                         pin=pin and action == "approve")
             elif action in ("pin", "unpin"):
                 post = await self._pin(session, post_id, action == "pin", actor, outbox)
+            elif action in ("hold", "unhold"):
+                post = await self._hold(session, post_id, action == "hold", actor, outbox)
+            elif action == "spotlight":
+                post = await self._spotlight(session, post_id, seconds, actor, outbox)
             else:
-                raise ValueError(f"unknown action {action!r}")
+                post = await self._undo(session, post_id, actor, outbox)
             view = moderation_post(post, post.source.type, post.source.name)
         await self._publish(outbox)
         return view
@@ -150,13 +148,37 @@ class PostStore:
                         status=DELETED, pinned=False, edited=False, deleted_at=utcnow()))
                 if result.rowcount == 1:  # type: ignore[attr-defined]
                     break
-            post = await _load(session, row.id)
-            _audit(session, post, Actor(f"source:{post.source.name}"), "delete", row.status)
+            post = await load(session, row.id)
+            audit(session, post, Actor(f"source:{post.source.name}"), "delete", row.status)
             if row.status == APPROVED:
-                await _wall_change(session, post, "retracted", outbox)
-            outbox.append(_moderation_frame("post.updated", post))
+                await wall_change(session, post, "retracted", outbox)
+            outbox.append(moderation_frame("post.updated", post))
         await self._publish(outbox)
         return True
+
+    async def set_paused(self, event_id: int, paused: bool) -> dict[str, Any]:
+        """Freeze an event's walls (approvals wait; retractions still go out), or release
+        them: what waited is shown now, in the order it was approved."""
+        outbox: Outbox = []
+        async with writing(self.sessions) as session:
+            event = await session.get_one(Event, event_id, populate_existing=True)
+            event.paused = paused
+            await session.flush()
+            if not paused:
+                waiting = list(await session.scalars(
+                    select(Post.id).where(Post.event_id == event_id, Post.wall_pending.is_(True))
+                    .order_by(Post.decided_at, Post.id)))
+                for post_id in waiting:
+                    post = await load(session, post_id)
+                    if post.status == APPROVED:
+                        await wall_change(session, post, "approved", outbox)
+                    post.wall_pending = False
+            state = {"slug": event.slug, "name": event.name, "paused": event.paused,
+                     "moderation": event.moderation}
+            outbox.append((channels.moderation(event_id),
+                           dumps({"type": "event.updated", "event": state})))
+        await self._publish(outbox)
+        return state
 
     async def _create(self, session: AsyncSession, event_id: int, source_id: int,
                       post: NormalizedPost, auto_approve: bool, outbox: Outbox) -> IngestResult:
@@ -170,8 +192,8 @@ class PostStore:
             return IngestResult(existing.id, created=False, status=existing.status)
         session.add_all(await media_rows(session, post_id, post))
         await session.flush()
-        stored = await _load(session, post_id)
-        outbox.append(_moderation_frame("post.new", stored))
+        stored = await load(session, post_id)
+        outbox.append(moderation_frame("post.new", stored))
         event = await session.get_one(Event, event_id)
         # A content warning always waits for a human, whatever the mode.
         needs_human = stored.sensitive or bool(stored.content_warning)
@@ -190,37 +212,37 @@ class PostStore:
         await session.execute(delete(Media).where(Media.post_id == post_id))
         session.add_all(await media_rows(session, post_id, post))
         await session.flush()
-        edited = await _load(session, post_id)
-        outbox.append(_moderation_frame("post.updated", edited))
+        edited = await load(session, post_id)
+        outbox.append(moderation_frame("post.updated", edited))
         return IngestResult(post_id, created=False, status=edited.status)
 
-    async def _apply(
-        self, session: AsyncSession, post_id: int, action: str, actor: Actor, outbox: Outbox
-    ) -> Post:
+    async def _apply(self, session: AsyncSession, post_id: int, action: str, actor: Actor,
+                     outbox: Outbox, *, pin: bool = False) -> Post:
         for step in STEPS[action]:
             condition = [Post.id == post_id, Post.status == step.source]
             if step.edited_only:
                 condition.append(Post.edited.is_(True))
             values: dict[str, Any] = {"status": step.target, "decided_at": utcnow(),
-                                      "decided_by": actor.name, "edited": False}
+                                      "decided_by": actor.name, "edited": False, "held": False}
             if step.target == RETRACTED:
                 values["pinned"] = False
+            elif pin:
+                values["pinned"] = True
             # Compare-and-set: of two moderators acting at once, exactly one matches the row.
             result = await session.execute(update(Post).where(*condition).values(**values))
             if result.rowcount == 1:  # type: ignore[attr-defined]
                 break
         else:
-            raise await _conflict(session, post_id, action)
-        post = await _load(session, post_id)
-        _audit(session, post, actor, action, step.source)
+            raise await conflict(session, post_id, action)
+        post = await load(session, post_id)
+        audit(session, post, actor, "approve_pin" if pin else action, step.source)
         if step.wall_kind:
-            await _wall_change(session, post, step.wall_kind, outbox)
-        outbox.append(_moderation_frame("post.updated", post))
+            await wall_change(session, post, step.wall_kind, outbox)
+        outbox.append(moderation_frame("post.updated", post))
         return post
 
-    async def _pin(
-        self, session: AsyncSession, post_id: int, pin: bool, actor: Actor, outbox: Outbox
-    ) -> Post:
+    async def _pin(self, session: AsyncSession, post_id: int, pin: bool, actor: Actor,
+                   outbox: Outbox) -> Post:
         result = await session.execute(
             update(Post)
             .where(Post.id == post_id, Post.status == APPROVED, Post.pinned.is_(not pin))
@@ -228,16 +250,90 @@ class PostStore:
         )
         action = "pin" if pin else "unpin"
         if result.rowcount == 0:  # type: ignore[attr-defined]
-            raise await _conflict(session, post_id, action)
-        post = await _load(session, post_id)
-        _audit(session, post, actor, action, APPROVED)
-        await _wall_change(session, post, "pinned" if pin else "unpinned", outbox)
-        outbox.append(_moderation_frame("post.updated", post))
+            raise await conflict(session, post_id, action)
+        post = await load(session, post_id)
+        audit(session, post, actor, action, APPROVED)
+        await wall_change(session, post, "pinned" if pin else "unpinned", outbox)
+        outbox.append(moderation_frame("post.updated", post))
+        return post
+
+    async def _hold(self, session: AsyncSession, post_id: int, hold: bool, actor: Actor,
+                    outbox: Outbox) -> Post:
+        result = await session.execute(
+            update(Post)
+            .where(Post.id == post_id, Post.status == PENDING, Post.held.is_(not hold))
+            .values(held=hold))
+        action = "hold" if hold else "unhold"
+        if result.rowcount == 0:  # type: ignore[attr-defined]
+            raise await conflict(session, post_id, action)
+        post = await load(session, post_id)
+        audit(session, post, actor, action, PENDING)
+        outbox.append(moderation_frame("post.updated", post))
+        return post
+
+    async def _spotlight(self, session: AsyncSession, post_id: int, seconds: int, actor: Actor,
+                         outbox: Outbox) -> Post:
+        post = await load(session, post_id)
+        paused = await session.scalar(select(Event.paused).where(Event.id == post.event_id))
+        if post.status != APPROVED or post.wall_payload is None or paused:
+            raise await conflict(session, post_id, "spotlight")
+        audit(session, post, actor, "spotlight", APPROVED)
+        await wall_change(session, post, "spotlight", outbox, seconds=seconds)
+        return post
+
+    async def _undo(self, session: AsyncSession, post_id: int, actor: Actor,
+                    outbox: Outbox) -> Post:
+        last = await session.scalar(
+            select(ModerationAction)
+            .where(ModerationAction.post_id == post_id, ModerationAction.undone.is_(False),
+                   ModerationAction.action != "undo")
+            .order_by(ModerationAction.id.desc()).limit(1))
+        post = await session.get(Post, post_id)
+        if post is None:
+            raise PostNotFound(post_id)
+        mine = last is not None and (last.user_id == actor.user_id if actor.user_id is not None
+                                     else last.actor == actor.name)
+        if last is None or not mine or last.action not in _UNDO:
+            raise Conflict("cannot undo: you have no action on this post to undo",
+                           status=post.status, by=last.actor if last else None)
+        if last.action in ("approve", "approve_pin", "reject") and last.from_status != PENDING:
+            # A decision on an edit: the walls' earlier form is gone; decide again instead.
+            raise Conflict("cannot undo a decision on an edit", status=post.status,
+                           by=last.actor)
+        if utcnow() - last.at > UNDO_WINDOW:
+            raise Conflict("cannot undo: more than 10 s have passed", status=post.status,
+                           by=last.actor)
+        expected, values, wall_kind = _UNDO[last.action]
+        condition = [Post.id == post_id, Post.status == last.to_status, *expected]
+        result = await session.execute(update(Post).where(*condition).values(**values))
+        if result.rowcount == 0:  # type: ignore[attr-defined]
+            raise await conflict(session, post_id, "undo")
+        last.undone = True
+        post = await load(session, post_id)
+        audit(session, post, actor, "undo", last.to_status)
+        if wall_kind:
+            await wall_change(session, post, wall_kind, outbox)
+        outbox.append(moderation_frame("post.updated", post))
         return post
 
     async def _publish(self, outbox: Outbox) -> None:
         for channel, message in outbox:
             await self.hub.publish(channel, message)
+
+
+_BACK_TO_QUEUE = {"status": PENDING, "decided_at": None, "decided_by": None, "pinned": False}
+
+# What undoing an action does: extra conditions, new values, and what walls must be told.
+_UNDO: dict[str, tuple[list[Any], dict[str, Any], str | None]] = {
+    "approve": ([], _BACK_TO_QUEUE, "retracted"),
+    "approve_pin": ([], _BACK_TO_QUEUE, "retracted"),
+    "reject": ([], _BACK_TO_QUEUE, None),
+    "retract": ([], {"status": APPROVED}, "approved"),
+    "pin": ([Post.pinned.is_(True)], {"pinned": False}, "unpinned"),
+    "unpin": ([Post.pinned.is_(False)], {"pinned": True}, "pinned"),
+    "hold": ([Post.held.is_(True)], {"held": False}, None),
+    "unhold": ([Post.held.is_(False)], {"held": True}, None),
+}
 
 
 def _newer(post: NormalizedPost, stored_edited_at: datetime | None) -> bool:
@@ -258,80 +354,3 @@ async def _insert_once(session: AsyncSession, event_id: int, source_id: int,
     )
     post_id: int | None = (await session.execute(statement)).scalar_one_or_none()
     return post_id
-
-
-async def _load(session: AsyncSession, post_id: int) -> Post:
-    post = await session.get(
-        Post,
-        post_id,
-        options=[selectinload(Post.media), selectinload(Post.source)],
-        populate_existing=True,
-    )
-    if post is None:
-        raise PostNotFound(post_id)
-    return post
-
-
-async def _conflict(session: AsyncSession, post_id: int, action: str) -> Exception:
-    """Explain why an action did not apply: the post is gone, or someone acted first."""
-    post = await session.get(Post, post_id, populate_existing=True)
-    if post is None:
-        return PostNotFound(post_id)
-    by = post.decided_by
-    if action in ("pin", "unpin") and post.status == APPROVED:
-        if post.pinned:
-            by = await session.scalar(
-                select(ModerationAction.actor)
-                .where(ModerationAction.post_id == post_id, ModerationAction.action == "pin")
-                .order_by(ModerationAction.id.desc()).limit(1))
-            reason = f"already pinned by {by}"
-        else:
-            reason = "the post is not pinned"
-    elif post.status == DELETED:
-        reason = "the post was deleted at its source"
-    elif post.status != PENDING and by:
-        reason = f"already {post.status} by {by}"
-    else:
-        reason = f"the post is {post.status}"
-    return Conflict(f"cannot {action}: {reason}", status=post.status, by=by)
-
-
-def _audit(session: AsyncSession, post: Post, actor: Actor, action: str, before: str) -> None:
-    session.add(ModerationAction(post_id=post.id, event_id=post.event_id, user_id=actor.user_id,
-                                 actor=actor.name, action=action, from_status=before,
-                                 to_status=post.status))
-
-
-async def _wall_change(session: AsyncSession, post: Post, kind: str, outbox: Outbox) -> None:
-    # The row lock taken by this UPDATE orders concurrent changes of one event on PostgreSQL;
-    # SQLite has a single writer anyway. So numbers are handed out without gaps or repeats.
-    seq: int = (
-        await session.execute(
-            update(Event)
-            .where(Event.id == post.event_id)
-            .values(last_seq=Event.last_seq + 1)
-            .returning(Event.last_seq)
-        )
-    ).scalar_one()
-    frame: dict[str, Any] = {"type": "change", "seq": seq, "kind": kind}
-    if kind == "retracted":
-        frame["post_id"] = post.id
-        post.wall_payload = None
-    else:
-        if kind in ("pinned", "unpinned") and post.wall_payload:
-            # Pinning changes nothing but the pin: an edit waiting for review stays off walls.
-            payload = {**json.loads(post.wall_payload), "pinned": post.pinned}
-        else:
-            payload = wall_post(post, post.source.type)
-        frame["post"] = payload
-        post.wall_payload = dumps(payload)
-    text = dumps(frame)
-    post.wall_seq = seq
-    session.add(WallChange(event_id=post.event_id, seq=seq, kind=kind, post_id=post.id,
-                           frame=text))
-    outbox.append((channels.wall(post.event_id), text))
-
-
-def _moderation_frame(kind: str, post: Post) -> tuple[str, str]:
-    frame = {"type": kind, "post": moderation_post(post, post.source.type, post.source.name)}
-    return channels.moderation(post.event_id), dumps(frame)

@@ -25,6 +25,11 @@ class MediaOut(BaseModel):
     height: int | None
 
 
+class FlagOut(BaseModel):
+    rule: str
+    detail: str
+
+
 class PostOut(BaseModel):
     id: int
     event_id: int
@@ -42,6 +47,8 @@ class PostOut(BaseModel):
     created_at: str | None
     pinned: bool
     status: PostStatus
+    held: bool
+    flags: list[FlagOut]
     edited: bool
     edited_at: str | None
     ingested_at: str | None
@@ -49,8 +56,55 @@ class PostOut(BaseModel):
     decided_by: str | None
 
 
+class CountsOut(BaseModel):
+    pending: int
+    held: int
+
+
 class PostPage(BaseModel):
     items: list[PostOut]
+    next_cursor: int | None
+    counts: CountsOut
+
+
+class BulkResult(BaseModel):
+    id: int
+    ok: bool
+    post: PostOut | None = None
+    status: int | None = None
+    detail: str | None = None
+
+
+class BulkOut(BaseModel):
+    results: list[BulkResult]
+
+
+class WallRef(BaseModel):
+    slug: str
+    title: str
+
+
+class EventOut(BaseModel):
+    slug: str
+    name: str
+    hashtags: list[str]
+    moderation: Literal["pre", "post"]
+    paused: bool
+    walls: list[WallRef]
+
+
+class AuditEntry(BaseModel):
+    id: int
+    at: str
+    actor: str
+    action: str
+    post_id: int
+    from_status: str
+    to_status: str
+
+
+class AuditPage(BaseModel):
+    items: list[AuditEntry]
     next_cursor: int | None
 
 

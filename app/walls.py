@@ -11,7 +11,7 @@ from sqlalchemy.orm import selectinload
 
 from app.db import Sessions, reading
 from app.models import APPROVED, Event, Post, Wall, WallChange
-from app.payloads import dumps, wall_post
+from app.payloads import dumps
 
 # A wall further behind than this gets a fresh snapshot instead of a replay: past a few hundred
 # changes a snapshot is smaller, and the wall shows only its newest posts anyway.
@@ -81,7 +81,9 @@ async def catch_up(
         posts = (
             await session.execute(
                 select(Post)
-                .where(Post.event_id == wall.event_id, Post.status == APPROVED)
+                # On the walls: approved and shown (not waiting for a paused event's release).
+                .where(Post.event_id == wall.event_id, Post.status == APPROVED,
+                       Post.wall_payload.is_not(None))
                 .options(selectinload(Post.media), selectinload(Post.source))
                 .order_by(Post.pinned.desc(), Post.decided_at.desc(), Post.id.desc())
                 .limit(wall.max_posts)
@@ -89,6 +91,5 @@ async def catch_up(
         ).scalars()
         # Each post as walls were last told: an edit awaiting review is not shown yet.
         snapshot = {"type": "snapshot", "seq": current,
-                    "posts": [json.loads(post.wall_payload) if post.wall_payload
-                              else wall_post(post, post.source.type) for post in posts]}
+                    "posts": [json.loads(post.wall_payload or "{}") for post in posts]}
     return current, [dumps(snapshot)]

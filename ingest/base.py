@@ -47,6 +47,9 @@ class NormalizedPost:
     content_warning: str | None = None
     sensitive: bool = False
     edited_at: datetime | None = None
+    # For the rules "no replies" and "no reposts" (a boost, a repost: someone else's post).
+    is_reply: bool = False
+    is_repost: bool = False
     # Whatever the source needs later to re-check or delete this post (e.g. the instance and
     # local id of a Mastodon status); stored with the post, handed back in ShownPost.
     source_data: dict[str, Any] = field(default_factory=dict)

@@ -10,6 +10,7 @@ from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from sqlalchemy import select
 
 from app import auth, channels
+from app.access import moderated_events
 from app.models import Event
 from app.pubsub import Lagged
 from app.state import AppState
@@ -35,6 +36,10 @@ async def moderation_socket(websocket: WebSocket, event_slug: str) -> None:
         event_id = await session.scalar(select(Event.id).where(Event.slug == event_slug))
     if event_id is None:
         await websocket.close(4404, f"no event {event_slug!r}")
+        return
+    allowed = await moderated_events(state.sessions, principal)
+    if allowed is not None and event_id not in allowed:
+        await websocket.close(4403, "you are not a moderator of this event")
         return
     await websocket.accept()
     forward = asyncio.create_task(_forward(websocket, state, event_id))

@@ -54,6 +54,7 @@ def to_post(item: _Pending, view: dict[str, Any], *, warn: bool = False) -> Norm
         sensitive=warn,
         edited_at=_moment(item.time_us) if item.update else None,
         source_data={"did": item.did, "rkey": item.rkey},
+        is_reply=isinstance(item.record.get("reply"), dict),
     )
 
 

@@ -99,6 +99,8 @@ def _to_post(raw: Any, instance: str, wanted: frozenset[str]) -> NormalizedPost 
         sensitive=status.get("sensitive") is True,
         edited_at=_moment(status["edited_at"]) if status.get("edited_at") else None,
         source_data={"instance": instance, "id": status["id"]},
+        is_reply=status.get("in_reply_to_id") is not None,
+        is_repost=status is not raw,
     )
 
 

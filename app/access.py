@@ -1,0 +1,42 @@
+"""Who may moderate what: organizers every event, moderators the events assigned to them
+(or every event when they have no assignment, for small set-ups with one event)."""
+
+from __future__ import annotations
+
+from fastapi import HTTPException, status
+from sqlalchemy import select
+
+from app.auth import Principal
+from app.db import Sessions
+from app.models import Post, UserEvent
+
+
+async def moderated_events(sessions: Sessions, principal: Principal) -> frozenset[int] | None:
+    """The ids of the events the caller may moderate; None means all of them."""
+    if principal.role == "organizer":
+        return None
+    async with sessions() as session:
+        assigned = frozenset(await session.scalars(
+            select(UserEvent.event_id).where(UserEvent.user_id == principal.user_id)))
+    return assigned or None
+
+
+def require_event(allowed: frozenset[int] | None, event_id: int) -> None:
+    if allowed is not None and event_id not in allowed:
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "you are not a moderator of this event")
+
+
+async def require_post_access(sessions: Sessions, principal: Principal, post_id: int) -> None:
+    """403 when the post belongs to an event the caller does not moderate (404 is the store's)."""
+    allowed = await moderated_events(sessions, principal)
+    if allowed is None:
+        return
+    async with sessions() as session:
+        event_id = await session.scalar(select(Post.event_id).where(Post.id == post_id))
+    if event_id is not None:
+        require_event(allowed, event_id)
+
+
+def require_organizer(principal: Principal) -> None:
+    if principal.role != "organizer":
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "only organizers may do this")

@@ -1,0 +1,144 @@
+"""The steps app.posts builds its changes from: loading, auditing, telling walls (in sequence,
+held back while an event is paused) and moderators, and explaining conflicts."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from app import channels
+from app.models import (
+    APPROVED,
+    DELETED,
+    PENDING,
+    Event,
+    ModerationAction,
+    Post,
+    WallChange,
+)
+from app.payloads import dumps, moderation_post, wall_post
+
+Outbox = list[tuple[str, str]]
+
+
+@dataclass(frozen=True, slots=True)
+class Actor:
+    """Who acts: a user (by session or token), or the system (a source, a rule)."""
+
+    name: str
+    user_id: int | None = None
+
+
+class PostNotFound(LookupError):
+    pass
+
+
+class Conflict(Exception):
+    """The post is not in a state the action applies to (someone else acted first)."""
+
+    def __init__(self, message: str, *, status: str, by: str | None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.by = by
+
+
+async def load(session: AsyncSession, post_id: int) -> Post:
+    post = await session.get(
+        Post,
+        post_id,
+        options=[selectinload(Post.media), selectinload(Post.source)],
+        populate_existing=True,
+    )
+    if post is None:
+        raise PostNotFound(post_id)
+    return post
+
+
+def audit(session: AsyncSession, post: Post, actor: Actor, action: str, before: str) -> None:
+    session.add(ModerationAction(post_id=post.id, event_id=post.event_id, user_id=actor.user_id,
+                                 actor=actor.name, action=action, from_status=before,
+                                 to_status=post.status))
+
+
+async def wall_change(session: AsyncSession, post: Post, kind: str, outbox: Outbox,
+                      **extra: Any) -> None:
+    """Tell the walls, with the event's next sequence number; while the event is paused,
+    only retractions go out and the rest waits for `resume`."""
+    if kind != "retracted":
+        paused = await session.scalar(select(Event.paused).where(Event.id == post.event_id))
+        if paused:
+            post.wall_pending = True
+            return
+    # The row lock taken by this UPDATE orders concurrent changes of one event on PostgreSQL;
+    # SQLite has a single writer anyway. So numbers are handed out without gaps or repeats.
+    seq: int = (
+        await session.execute(
+            update(Event)
+            .where(Event.id == post.event_id)
+            .values(last_seq=Event.last_seq + 1)
+            .returning(Event.last_seq)
+        )
+    ).scalar_one()
+    frame: dict[str, Any] = {"type": "change", "seq": seq, "kind": kind, **extra}
+    if kind == "retracted":
+        frame["post_id"] = post.id
+        post.wall_payload = None
+    else:
+        if kind in ("pinned", "unpinned", "spotlight") and post.wall_payload:
+            # These change nothing but the pin (or point at the post): an edit waiting for
+            # review stays off the walls.
+            payload = {**json.loads(post.wall_payload), "pinned": post.pinned}
+        else:
+            payload = wall_post(post, post.source.type)
+        frame["post"] = payload
+        post.wall_payload = dumps(payload)
+    text = dumps(frame)
+    post.wall_seq = seq
+    post.wall_pending = False
+    session.add(WallChange(event_id=post.event_id, seq=seq, kind=kind, post_id=post.id,
+                           frame=text))
+    outbox.append((channels.wall(post.event_id), text))
+
+
+def moderation_frame(kind: str, post: Post) -> tuple[str, str]:
+    frame = {"type": kind, "post": moderation_post(post, post.source.type, post.source.name)}
+    return channels.moderation(post.event_id), dumps(frame)
+
+
+async def conflict(session: AsyncSession, post_id: int, action: str) -> Exception:
+    """Explain why an action did not apply: the post is gone, or someone acted first."""
+    post = await session.get(Post, post_id, populate_existing=True)
+    if post is None:
+        return PostNotFound(post_id)
+    by = post.decided_by
+    if action in ("pin", "unpin", "spotlight") and post.status == APPROVED:
+        if action == "spotlight":
+            reason = "the walls are paused"
+        elif post.pinned:
+            by = await _last_actor(session, post_id, "pin")
+            reason = f"already pinned by {by}"
+        else:
+            reason = "the post is not pinned"
+    elif action in ("hold", "unhold") and post.status == PENDING:
+        by = await _last_actor(session, post_id, "hold") if post.held else None
+        reason = f"already held by {by}" if post.held else "the post is not held"
+    elif post.status == DELETED:
+        reason = "the post was deleted at its source"
+    elif post.status != PENDING and by:
+        reason = f"already {post.status} by {by}"
+    else:
+        reason = f"the post is {post.status}"
+    return Conflict(f"cannot {action}: {reason}", status=post.status, by=by)
+
+
+async def _last_actor(session: AsyncSession, post_id: int, action: str) -> str | None:
+    actor: str | None = await session.scalar(
+        select(ModerationAction.actor)
+        .where(ModerationAction.post_id == post_id, ModerationAction.action == action)
+        .order_by(ModerationAction.id.desc()).limit(1))
+    return actor
