@@ -21,9 +21,11 @@ from sqlalchemy import func, select
 from app import migrate
 from app.config import Settings
 from app.db import create_engine, create_sessions
+from app.login_limits import LoginLimits
 from app.media import MediaCache
 from app.models import User
 from app.posts import Conflict, PostNotFound, PostStore
+from app.presence import UserSockets
 from app.pubsub import Hub, load_backend
 from app.routes import audit, events, moderation_ws, pages, posts, status, wall_ws
 from app.routes import media as media_routes
@@ -65,7 +67,8 @@ def create_app(settings: Settings, *, start_sources: bool = True) -> FastAPI:
                 allow_private_networks=settings.network.allow_private_addresses)
             state = AppState(settings=settings, engine=engine, sessions=sessions, hub=hub,
                              http=http, media=media, store=store, feeds=feeds, runner=runner,
-                             templates=Jinja2Templates(directory=_ui_dir("templates")))
+                             templates=Jinja2Templates(directory=_ui_dir("templates")),
+                             login_limits=LoginLimits(), user_sockets=UserSockets())
             async with sessions() as session:
                 if not await session.scalar(select(func.count()).select_from(User)):
                     log.warning("No accounts yet: create one with "

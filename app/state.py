@@ -10,8 +10,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.config import Settings
 from app.db import Sessions
+from app.login_limits import LoginLimits
 from app.media import MediaCache
 from app.posts import PostStore
+from app.presence import UserSockets
 from app.pubsub import Hub
 from app.wallfeed import WallFeeds
 from ingest.runner import IngestRunner
@@ -29,3 +31,5 @@ class AppState:
     feeds: WallFeeds
     runner: IngestRunner
     templates: Jinja2Templates
+    login_limits: LoginLimits
+    user_sockets: UserSockets

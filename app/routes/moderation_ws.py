@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from app import auth, channels
 from app.access import moderated_events
+from app.auth import Principal
 from app.models import Event
 from app.pubsub import Lagged
 from app.state import AppState
@@ -21,37 +22,51 @@ router = APIRouter()
 @router.websocket("/ws/moderate/{event_slug}")
 async def moderation_socket(websocket: WebSocket, event_slug: str) -> None:
     state: AppState = websocket.state.sw
-    # Browsers send cookies with cross-site websocket handshakes: check the origin, or another
-    # site could read the queue with a moderator's cookie.
-    origin = websocket.headers.get("origin")
-    if origin is not None and urlsplit(origin).netloc != websocket.headers.get("host"):
-        await websocket.close(4403, "cross-origin")
-        return
-    cookie = websocket.cookies.get(auth.SESSION_COOKIE)
-    principal = await auth.from_session(state.sessions, cookie) if cookie else None
-    if principal is None:
-        await websocket.close(4401, "sign in first")
-        return
-    async with state.sessions() as session:
-        event_id = await session.scalar(select(Event.id).where(Event.slug == event_slug))
-    if event_id is None:
-        await websocket.close(4404, f"no event {event_slug!r}")
-        return
-    allowed = await moderated_events(state.sessions, principal)
-    if allowed is not None and event_id not in allowed:
-        await websocket.close(4403, "you are not a moderator of this event")
-        return
+    # Accepted first, so that a refusal below reaches the page as a close code it can act on
+    # (4401: go and sign in) rather than as a failed handshake.
     await websocket.accept()
-    forward = asyncio.create_task(_forward(websocket, state, event_id))
-    drain = asyncio.create_task(_until_closed(websocket))
-    done, pending = await asyncio.wait({forward, drain}, return_when=asyncio.FIRST_COMPLETED)
-    for task in pending:
-        task.cancel()
-    await asyncio.gather(*pending, return_exceptions=True)
+    refusal, principal, event_id = await _check(websocket, state, event_slug)
+    if refusal is not None or principal is None or event_id is None:
+        code, reason = refusal or (4401, "sign in first")
+        with contextlib.suppress(RuntimeError, WebSocketDisconnect):
+            await websocket.close(code, reason)
+        return
+    state.user_sockets.add(principal.user_id, websocket)
+    try:
+        forward = asyncio.create_task(_forward(websocket, state, event_id))
+        drain = asyncio.create_task(_until_closed(websocket))
+        done, pending = await asyncio.wait({forward, drain},
+                                           return_when=asyncio.FIRST_COMPLETED)
+        for task in pending:
+            task.cancel()
+        await asyncio.gather(*pending, return_exceptions=True)
+    finally:
+        state.user_sockets.discard(principal.user_id, websocket)
     if forward in done and isinstance(forward.exception(), Lagged):
         # The page reloads the queue when it reconnects.
         with contextlib.suppress(RuntimeError, WebSocketDisconnect):
             await websocket.close(4409, "too far behind; reload the queue")
+
+
+async def _check(websocket: WebSocket, state: AppState, event_slug: str
+                 ) -> tuple[tuple[int, str] | None, Principal | None, int | None]:
+    # Browsers send cookies with cross-site websocket handshakes: check the origin, or another
+    # site could read the queue with a moderator's cookie.
+    origin = websocket.headers.get("origin")
+    if origin is not None and urlsplit(origin).netloc != websocket.headers.get("host"):
+        return (4403, "cross-origin"), None, None
+    cookie = websocket.cookies.get(auth.SESSION_COOKIE)
+    principal = await auth.from_session(state.sessions, cookie) if cookie else None
+    if principal is None:
+        return (4401, "sign in first"), None, None
+    async with state.sessions() as session:
+        event_id = await session.scalar(select(Event.id).where(Event.slug == event_slug))
+    if event_id is None:
+        return (4404, f"no event {event_slug!r}"), principal, None
+    allowed = await moderated_events(state.sessions, principal)
+    if allowed is not None and event_id not in allowed:
+        return (4403, "you are not a moderator of this event"), principal, event_id
+    return None, principal, event_id
 
 
 async def _forward(websocket: WebSocket, state: AppState, event_id: int) -> None:

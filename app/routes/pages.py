@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Annotated, Any
+from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -88,7 +89,7 @@ async def moderate_page(request: Request, state: StateDep, principal: PrincipalD
 
 @router.get("/login")
 async def login_page(request: Request, state: StateDep, next: str = "/moderate") -> HTMLResponse:
-    return _page(request, state, "login.html", next=_local(next), error=False)
+    return _page(request, state, "login.html", next=_local(next), error=None)
 
 
 @router.post("/login")
@@ -96,10 +97,21 @@ async def login(
     request: Request, state: StateDep, username: Annotated[str, Form(max_length=100)],
     password: Annotated[str, Form(max_length=1000)], next: Annotated[str, Form()] = "/moderate",
 ) -> Response:
+    origin = request.headers.get("origin")
+    if origin is not None and urlsplit(origin).netloc != request.headers.get("host"):
+        # A form on another site must not sign a browser in (login CSRF).
+        raise HTTPException(403, "cross-site sign-in refused")
+    address = request.client.host if request.client else "unknown"
+    wait = state.login_limits.attempt(address, username)
+    if wait is not None:
+        refused = _page(request, state, "login.html", status_code=429, next=_local(next),
+                        error="too_many", username=username)
+        refused.headers["retry-after"] = str(int(wait))
+        return refused
     result = await auth.log_in(state.sessions, username, password)
     if result is None:
         return _page(request, state, "login.html", status_code=401, next=_local(next),
-                     error=True, username=username)
+                     error="bad_login", username=username)
     token, _ = result
     response = RedirectResponse(_local(next), status_code=303)
     response.set_cookie(auth.SESSION_COOKIE, token,
@@ -112,7 +124,11 @@ async def login(
 async def logout(request: Request, state: StateDep) -> Response:
     token = request.cookies.get(auth.SESSION_COOKIE)
     if token:
+        principal = await auth.from_session(state.sessions, token)
         await auth.log_out(state.sessions, token)
+        if principal is not None:
+            # Signed out means signed out everywhere on this server: open desks lose their feed.
+            await state.user_sockets.close_all(principal.user_id)
     response = RedirectResponse("/login", status_code=303)
     response.delete_cookie(auth.SESSION_COOKIE)
     return response
