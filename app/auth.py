@@ -14,7 +14,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import delete, select, update
 
 from app.db import Sessions, writing
-from app.models import ROLES, ApiToken, LoginSession, User, utcnow
+from app.models import ROLES, ApiToken, Event, LoginSession, User, UserEvent, utcnow
 
 SESSION_COOKIE = "socialwall_session"
 SESSION_LIFETIME = timedelta(hours=24)
@@ -64,15 +64,24 @@ def validate_new_user(name: str, role: str, password: str) -> None:
         raise AccountError("a password needs at least 8 characters")
 
 
-async def add_user(sessions: Sessions, name: str, role: str, password: str) -> int:
-    """Create an account; raise AccountError if the name is taken or a value is unusable."""
+async def add_user(sessions: Sessions, name: str, role: str, password: str,
+                   events: tuple[str, ...] = ()) -> int:
+    """Create an account (a moderator may be given its events by slug); raise AccountError if
+    the name is taken, an event is unknown or a value is unusable."""
     validate_new_user(name, role, password)
+    if events and role != "moderator":
+        raise AccountError("only moderators are assigned to events")
     async with writing(sessions) as session:
         if await session.scalar(select(User.id).where(User.name == name)) is not None:
             raise AccountError(f"a user named {name!r} exists already")
         user = User(name=name, role=role, password_hash=hash_password(password))
         session.add(user)
         await session.flush()
+        for slug in events:
+            event_id = await session.scalar(select(Event.id).where(Event.slug == slug))
+            if event_id is None:
+                raise AccountError(f"no event {slug!r}")
+            session.add(UserEvent(user_id=user.id, event_id=event_id))
         return user.id
 
 

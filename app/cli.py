@@ -107,8 +107,12 @@ def users() -> None:
 @users.command("add")
 @config_option
 @click.argument("name")
-@click.option("--role", type=click.Choice(["organizer", "moderator"]), required=True)
-def users_add(config_path: Path, name: str, role: str) -> None:
+@click.option("--role", type=click.Choice(["organizer", "moderator", "display"]), required=True,
+              help="organizer: everything; moderator: moderates (its --event events, or all); "
+                   "display: may only open walls that need a token")
+@click.option("--event", "events", multiple=True, metavar="SLUG",
+              help="For a moderator: an event it moderates (repeat for several).")
+def users_add(config_path: Path, name: str, role: str, events: tuple[str, ...]) -> None:
     """Add an account; the password is read from a prompt, or from stdin when piped."""
     from app import auth
 
@@ -119,7 +123,8 @@ def users_add(config_path: Path, name: str, role: str) -> None:
         password = sys.stdin.readline().rstrip("\r\n")
     try:
         auth.validate_new_user(name, role, password)
-        _with_database(settings, lambda sessions: auth.add_user(sessions, name, role, password))
+        _with_database(settings, lambda sessions: auth.add_user(sessions, name, role, password,
+                                                                events=events))
     except auth.AccountError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(1)

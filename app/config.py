@@ -78,6 +78,8 @@ class WallConfig(_Strict):
     layout: Literal["grid"] = "grid"
     max_posts: int = Field(default=30, ge=1, le=200)
     theme: ThemeConfig = ThemeConfig()
+    # token: the wall (page and socket) needs ?token=… of a display (or any) account.
+    access: Literal["public", "token"] = "public"
 
 
 class EventConfig(_Strict):

@@ -40,6 +40,8 @@ async def require_moderator(
     if principal is None:
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, "sign in, or send a bearer token",
                             headers={"WWW-Authenticate": "Bearer"})
+    if principal.role not in ("organizer", "moderator"):
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "a display account may only view walls")
     if (principal.via == "session" and request.method not in SAFE_METHODS
             and not auth.csrf_matches(principal, request.headers.get(CSRF_HEADER))):
         raise HTTPException(status.HTTP_403_FORBIDDEN,

@@ -35,7 +35,8 @@ PENDING, APPROVED, REJECTED, RETRACTED = "pending", "approved", "rejected", "ret
 # Deleted where it was posted: gone from walls and queue, kept for the audit log.
 DELETED = "deleted"
 POST_STATUSES = (PENDING, APPROVED, REJECTED, RETRACTED, DELETED)
-ROLES = ("organizer", "moderator")
+# display: may only view walls that need a token (a screen's own login).
+ROLES = ("organizer", "moderator", "display")
 
 
 def utcnow() -> datetime:
@@ -98,6 +99,8 @@ class Wall(Base):
     layout: Mapped[str] = mapped_column(String(32), default="grid")
     max_posts: Mapped[int] = mapped_column(Integer, default=30)
     theme: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    # public: anyone who can reach the server may open it; token: screens need a token.
+    access: Mapped[str] = mapped_column(String(16), default="public")
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
     event: Mapped[Event] = relationship(back_populates="walls")

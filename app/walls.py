@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from app.auth import from_bearer
 from app.db import Sessions, reading
 from app.models import APPROVED, Event, Post, Wall, WallChange
 from app.payloads import dumps
@@ -30,6 +31,7 @@ class WallInfo:
     event_slug: str
     event_name: str
     hashtags: tuple[str, ...]
+    access: str = "public"
 
     def frame(self) -> str:
         return dumps({"type": "wall", "wall": {
@@ -37,6 +39,11 @@ class WallInfo:
             "event_name": self.event_name, "hashtags": list(self.hashtags),
             "layout": self.layout, "max_posts": self.max_posts,
         }})
+
+
+async def wall_token_valid(sessions: Sessions, token: str) -> bool:
+    """Whether a token may open walls that need one (any account's token: display or not)."""
+    return bool(token) and await from_bearer(sessions, token) is not None
 
 
 async def find_wall(sessions: Sessions, slug: str) -> WallInfo | None:
@@ -50,7 +57,7 @@ async def find_wall(sessions: Sessions, slug: str) -> WallInfo | None:
     return WallInfo(id=wall.id, slug=wall.slug, title=wall.title or event.name,
                     layout=wall.layout, max_posts=wall.max_posts, theme=dict(wall.theme),
                     event_id=event.id, event_slug=event.slug, event_name=event.name,
-                    hashtags=tuple(event.hashtags))
+                    hashtags=tuple(event.hashtags), access=wall.access)
 
 
 async def catch_up(

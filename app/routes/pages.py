@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from typing import Annotated, Any
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -15,7 +15,7 @@ from app.config import ThemeConfig
 from app.deps import PrincipalDep, StateDep
 from app.i18n import TEXTS, pick_language
 from app.models import Event, Wall
-from app.walls import find_wall
+from app.walls import find_wall, wall_token_valid
 
 router = APIRouter(include_in_schema=False)
 
@@ -58,7 +58,15 @@ async def wall_page(slug: str, request: Request, state: StateDep) -> HTMLRespons
     wall = await find_wall(state.sessions, slug)
     if wall is None:
         return _page(request, state, "not_found.html", status_code=404)
-    return _page(request, state, "wall.html", wall=wall, ws_path=f"/ws/wall/{wall.slug}",
+    ws_path = f"/ws/wall/{wall.slug}"
+    if wall.access == "token":
+        token = request.query_params.get("token", "")
+        if not await wall_token_valid(state.sessions, token):
+            lang = pick_language(request.headers.get("accept-language"))
+            return _page(request, state, "not_found.html", status_code=401,
+                         message=TEXTS[lang].get("wall_needs_token", "This wall needs a token."))
+        ws_path += "?" + urlencode({"token": token})
+    return _page(request, state, "wall.html", wall=wall, ws_path=ws_path,
                  theme_css_url=f"/wall/{wall.slug}/theme.css")
 
 

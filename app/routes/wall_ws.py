@@ -14,7 +14,7 @@ from starlette.websockets import WebSocketState
 from app.payloads import dumps
 from app.state import AppState
 from app.wallfeed import Listener
-from app.walls import WallInfo, catch_up, find_wall
+from app.walls import WallInfo, catch_up, find_wall, wall_token_valid
 
 log = logging.getLogger(__name__)
 router = APIRouter()
@@ -23,6 +23,7 @@ HELLO_TIMEOUT = 10.0
 PING_INTERVAL = 15.0
 IDLE_TIMEOUT = 45.0
 
+CLOSE_NEEDS_TOKEN = 4401
 CLOSE_UNKNOWN_WALL = 4404
 CLOSE_TIMEOUT = 4408
 CLOSE_LAGGED = 4409
@@ -44,6 +45,9 @@ async def wall_socket(websocket: WebSocket, slug: str) -> None:
         wall = await find_wall(state.sessions, slug)
         if wall is None:
             raise _Close(CLOSE_UNKNOWN_WALL, f"no wall {slug!r}")
+        if wall.access == "token" and not await wall_token_valid(
+                state.sessions, websocket.query_params.get("token", "")):
+            raise _Close(CLOSE_NEEDS_TOKEN, "this wall needs a display token")
         await websocket.send_text(wall.frame())
         feed, listener = await state.feeds.join(wall.event_id)
         try:

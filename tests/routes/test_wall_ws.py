@@ -9,7 +9,7 @@ import httpx
 import pytest
 import websockets
 
-from app import walls
+from app import auth, walls
 from app.routes import wall_ws
 from tests.factories import Server, demo_source, make_settings, running, wait_for, write_demo_posts
 from tests.wsclient import WallClient
@@ -176,3 +176,27 @@ async def test_every_wall_of_the_event_gets_each_change_once(server: Server,
         return bool(health["walls_connected"] == 0)
 
     await wait_for(counted, what="closed walls to leave the feed")
+
+
+async def test_a_wall_that_needs_a_token(database_url: str) -> None:
+    settings = make_settings(database_url, walls=[{"slug": "main", "access": "token"}])
+    async with running(settings) as server:
+        await auth.add_user(server.sessions, "foyer", "display", "correct horse battery")
+        token = await auth.create_token(server.sessions, "foyer")
+        async with server.client() as browser:
+            refused = await browser.get("/wall/main")
+            forged = await browser.get("/wall/main", params={"token": "sw_forged"})
+            page = await browser.get("/wall/main", params={"token": token})
+        assert refused.status_code == 401 and forged.status_code == 401
+        assert page.status_code == 200 and f"/ws/wall/main?token={token}" in page.text
+        anonymous = await WallClient.connect(server.ws_url)
+        with pytest.raises(websockets.ConnectionClosed) as closed:
+            await anonymous.next()
+        assert closed.value.rcvd is not None and closed.value.rcvd.code == 4401
+        screen = await WallClient.connect(server.ws_url, slug=f"main?token={token}")
+        assert (await screen.next())["type"] == "wall"
+        assert (await screen.next())["type"] == "snapshot"
+        await screen.close()
+        # A display account may look at walls, not moderate.
+        async with server.client(token) as display:
+            assert (await display.get("/api/posts")).status_code == 403

@@ -1,0 +1,27 @@
+"""wall access
+
+Revision ID: 0004
+Revises: 0003
+Create Date: 2026-11-22 03:31:33.092254
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = '0004'
+down_revision: str | None = '0003'
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table('walls', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('access', sa.String(length=16), nullable=False, server_default='public'))
+
+
+def downgrade() -> None:
+    with op.batch_alter_table('walls', schema=None) as batch_op:
+        batch_op.drop_column('access')
+
