@@ -36,5 +36,5 @@ async def settled(page: Page) -> None:
     """Wait until every finite CSS animation and transition has ended (the live indicator pulses
     for ever), so a screenshot shows the layout and not a card in flight."""
     await page.wait_for_function(
-        "() => document.getAnimations()"
-        ".every(a => a.effect.getComputedTiming().iterations === Infinity)")
+        "() => document.getAnimations().every(a => a.playState !== 'running'"
+        " || a.effect.getComputedTiming().iterations === Infinity)")

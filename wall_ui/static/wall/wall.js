@@ -10,6 +10,7 @@ import { GridLayout } from "./grid.js";
 import { createI18n } from "./i18n.js";
 import { SessionMemory } from "./persist.js";
 import { Shell } from "./shell.js";
+import { Spotlight } from "./spotlight.js";
 import { PostStore } from "./store.js";
 
 // Later layouts (spotlight, ticker) register here; they all render from the same PostStore.
@@ -47,6 +48,7 @@ function main() {
   let layoutName = config.layout in LAYOUTS ? config.layout : "grid";
   let view = new LAYOUTS[layoutName](stage, ctx);
 
+  const spotlight = new Spotlight(document, ctx);
   const store = new PostStore(config.maxPosts);
   store.subscribe((posts, info) => {
     shell.setEmpty(posts.length === 0);
@@ -78,9 +80,12 @@ function main() {
       },
       onSnapshot(posts) {
         store.replace(posts);
+        spotlight.hide();
       },
       onChange(frame) {
         store.apply(frame);
+        if (frame.kind === "spotlight" && frame.post) spotlight.show(frame.post, frame.seconds);
+        if (frame.kind === "retracted") spotlight.hide(frame.post_id);
       },
       onSeq(seq) {
         body.dataset.seq = String(seq);
