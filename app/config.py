@@ -11,6 +11,7 @@ from typing import Annotated, Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from app.rules import RulesConfig
 from ingest.registry import SOURCE_CONFIGS, SourceConfig
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./data/socialwall.db"
@@ -87,6 +88,7 @@ class EventConfig(_Strict):
     name: str = Field(min_length=1, max_length=200)
     hashtags: list[str] = Field(default_factory=list)
     moderation: Literal["pre", "post"] = "pre"
+    rules: RulesConfig = RulesConfig()
     walls: list[WallConfig] = Field(default_factory=list)
     sources: list[SourceConfig] = Field(default_factory=list)
 

@@ -23,10 +23,11 @@ from app.config import Settings
 from app.db import create_engine, create_sessions
 from app.login_limits import LoginLimits
 from app.media import MediaCache
-from app.models import User
+from app.models import Event, User
 from app.posts import Conflict, PostNotFound, PostStore
 from app.presence import UserSockets
 from app.pubsub import Hub, load_backend
+from app.rules import matcher_for
 from app.routes import audit, events, moderation_ws, pages, posts, status, wall_ws
 from app.routes import media as media_routes
 from app.security import SecurityHeaders
@@ -70,9 +71,17 @@ def create_app(settings: Settings, *, start_sources: bool = True) -> FastAPI:
                              templates=Jinja2Templates(directory=_ui_dir("templates")),
                              login_limits=LoginLimits(), user_sockets=UserSockets())
             async with sessions() as session:
+                event_ids = list(await session.scalars(select(Event.id)))
                 if not await session.scalar(select(func.count()).select_from(User)):
                     log.warning("No accounts yet: create one with "
                                 "`socialwall users add NAME --role organizer` to moderate.")
+            for event_id in event_ids:
+                # Rules may have changed with config.yaml: e.g. a newly blocked author's posts
+                # leave the walls before anything is shown. Their word matchers are built now
+                # (a few hundred ms each), not when the first post arrives.
+                await store.enforce_rules(event_id)
+            for event in settings.events:
+                await asyncio.to_thread(matcher_for, event.rules)
             if start_sources:
                 await runner.sync()
             fetcher = asyncio.create_task(media.run(), name="media-cache")

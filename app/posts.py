@@ -43,12 +43,14 @@ from app.post_changes import (
     moderation_frame,
     wall_change,
 )
+from app.post_rules import flags, judge, rules_of
 from app.pubsub import Hub
 from ingest.base import IngestResult, NormalizedPost
 
 __all__ = ["Actor", "Conflict", "PostNotFound", "PostStore"]
 
 UNDO_WINDOW = timedelta(seconds=10)
+RULES = Actor(name="rules")
 SPOTLIGHT_SECONDS = 20
 
 
@@ -180,6 +182,30 @@ class PostStore:
         await self._publish(outbox)
         return state
 
+    async def enforce_rules(self, event_id: int) -> int:
+        """Apply the event's author rules to posts already stored (after the rules changed):
+        a blocked author's approved posts leave the walls, the pending ones the queue.
+        How many posts were taken down."""
+        async with self.sessions() as session:
+            event = await session.get_one(Event, event_id)
+            rules = rules_of(event.rules)
+            if not rules.blocked_authors:
+                return 0
+            candidates = list(await session.scalars(
+                select(Post).where(Post.event_id == event_id,
+                                   Post.status.in_((PENDING, APPROVED)))))
+        taken = 0
+        for post in candidates:
+            if not any(reason.rule == "blocked_author" for reason in judge(rules, post).reasons):
+                continue
+            try:
+                await self.act(post.id, "retract" if post.status == APPROVED else "reject",
+                               RULES)
+                taken += 1
+            except Conflict:
+                pass  # a moderator got there first
+        return taken
+
     async def _create(self, session: AsyncSession, event_id: int, source_id: int,
                       post: NormalizedPost, auto_approve: bool, outbox: Outbox) -> IngestResult:
         values = await content_values(session, post)
@@ -193,13 +219,20 @@ class PostStore:
         session.add_all(await media_rows(session, post_id, post))
         await session.flush()
         stored = await load(session, post_id)
-        outbox.append(moderation_frame("post.new", stored))
         event = await session.get_one(Event, event_id)
-        # A content warning always waits for a human, whatever the mode.
-        needs_human = stored.sensitive or bool(stored.content_warning)
-        if (auto_approve or event.moderation == "post") and not needs_human:
-            stored = await self._apply(session, post_id, "approve",
-                                       Actor(name=f"auto:{stored.source.name}"), outbox)
+        verdict = judge(rules_of(event.rules), stored)
+        stored.flags = flags(verdict)
+        outbox.append(moderation_frame("post.new", stored))
+        # Rules decide first: a rejection is final, a flag always waits for a human (so do
+        # sensitive posts and content warnings: the rules flag those), and only then may a
+        # trusted author, a curated source or post-moderation put a post up at once.
+        if verdict.decision == "reject":
+            stored = await self._apply(session, post_id, "reject", RULES, outbox)
+        elif verdict.decision != "flag" and (verdict.decision == "approve" or auto_approve
+                                             or event.moderation == "post"):
+            actor = RULES if verdict.decision == "approve" else Actor(
+                name=f"auto:{stored.source.name}")
+            stored = await self._apply(session, post_id, "approve", actor, outbox)
         return IngestResult(post_id, created=True, status=stored.status)
 
     async def _edit(self, session: AsyncSession, post_id: int, post: NormalizedPost,
@@ -213,6 +246,9 @@ class PostStore:
         session.add_all(await media_rows(session, post_id, post))
         await session.flush()
         edited = await load(session, post_id)
+        # The moderators see what the rules say about the new text (an edit can add a word).
+        event = await session.get_one(Event, edited.event_id)
+        edited.flags = flags(judge(rules_of(event.rules), edited))
         outbox.append(moderation_frame("post.updated", edited))
         return IngestResult(post_id, created=False, status=edited.status)
 

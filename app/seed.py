@@ -30,6 +30,7 @@ async def _apply_event(session: AsyncSession, config: EventConfig) -> None:
     event.name = config.name
     event.hashtags = list(config.hashtags)
     event.moderation = config.moderation
+    event.rules = config.rules.model_dump(mode="json")
     await session.flush()
 
     walls = {
