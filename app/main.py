@@ -27,9 +27,9 @@ from app.models import Event, User
 from app.posts import Conflict, PostNotFound, PostStore
 from app.presence import UserSockets
 from app.pubsub import Hub, load_backend
-from app.rules import matcher_for
 from app.routes import audit, events, moderation_ws, pages, posts, status, wall_ws
 from app.routes import media as media_routes
+from app.rules import matcher_for
 from app.security import SecurityHeaders
 from app.seed import apply_settings
 from app.state import AppState

@@ -96,9 +96,9 @@ async def test_blocking_an_author_later_takes_their_posts_down(database_url: str
         waiting = await store.ingest(event_id=db.event_id, source_id=db.source_id,
                                      post=normalized("x2", "Nochmal #Werkstolz",
                                                      author=Author("T", "@troll@spam.example")))
-        other = await store.ingest(event_id=db.event_id, source_id=db.source_id,
-                                   post=normalized("x3", "Ich bin nett #Werkstolz"),
-                                   auto_approve=True)
+        await store.ingest(event_id=db.event_id, source_id=db.source_id,
+                           post=normalized("x3", "Ich bin nett #Werkstolz"),
+                           auto_approve=True)
         assert shown.status == "approved" and waiting.status == "pending"
         async with writing(db.sessions) as session:
             event = await session.get_one(Event, db.event_id)
