@@ -14,6 +14,8 @@ run: install
 	$(VENV)/bin/socialwall serve --config $(CONFIG)
 
 test: install-test browser
+	$(VENV)/bin/ruff check app ingest tests
+	$(VENV)/bin/mypy
 	$(VENV)/bin/pytest
 
 install: $(VENV)/.installed
@@ -37,7 +39,7 @@ browser:
 	scripts/install-browser.sh
 
 lint: install-test
-	$(VENV)/bin/ruff check app ingest tests bench
+	$(VENV)/bin/ruff check app ingest tests
 	$(VENV)/bin/mypy
 
 clean:
