@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from app import auth
-from tests.browser import artifact, chromium
+from tests.browser import artifact, chromium, settled
 from tests.factories import demo_source, make_settings, running, write_demo_posts
 
 
@@ -31,7 +31,9 @@ async def test_moderator_approves_with_one_tap_and_the_wall_shows_it(tmp_path: P
         await cards.nth(2).wait_for()
         assert await cards.count() == 3
         assert await desk.locator("#pending-count").inner_text() == "3"
-        await desk.screenshot(path=artifact("moderate-queue-1280x800.png"))
+        await desk.wait_for_selector("body[data-live='live']")
+        await settled(desk)
+        await desk.screenshot(path=artifact("desk-signed-in-1280x800.png"))
 
         wall = await context.new_page()
         await wall.goto(f"{server.base_url}/wall/main")
@@ -48,6 +50,8 @@ async def test_moderator_approves_with_one_tap_and_the_wall_shows_it(tmp_path: P
         assert "Beitrag Nummer 1" in await shown.inner_text()
 
         second = await cards.first.get_attribute("data-post-id")
+        # The desk ignores taps while cards move up (a double tap must not hit the next card).
+        await desk.wait_for_selector("#queue:not([data-settling])", state="attached")
         await cards.first.locator("button.reject").click()
         await desk.locator(f"#queue [data-post-id='{second}']").wait_for(state="detached")
         assert await wall.locator(f"[data-post-id='{second}']").count() == 0
