@@ -66,7 +66,7 @@ def audit(session: AsyncSession, post: Post, actor: Actor, action: str, before: 
 
 
 async def wall_change(session: AsyncSession, post: Post, kind: str, outbox: Outbox,
-                      **extra: Any) -> None:
+                      *, reshow: bool = False, **extra: Any) -> None:
     """Tell the walls, with the event's next sequence number; while the event is paused,
     only retractions go out and the rest waits for `resume`."""
     if kind != "retracted":
@@ -86,12 +86,13 @@ async def wall_change(session: AsyncSession, post: Post, kind: str, outbox: Outb
     ).scalar_one()
     frame: dict[str, Any] = {"type": "change", "seq": seq, "kind": kind, **extra}
     if kind == "retracted":
+        # The last shown form stays in wall_payload (snapshots only take approved posts), so
+        # that undoing the retraction shows exactly what was approved, never a later edit.
         frame["post_id"] = post.id
-        post.wall_payload = None
     else:
-        if kind in ("pinned", "unpinned", "spotlight") and post.wall_payload:
-            # These change nothing but the pin (or point at the post): an edit waiting for
-            # review stays off the walls.
+        if (kind in ("pinned", "unpinned", "spotlight") or reshow) and post.wall_payload:
+            # These change nothing but the pin (or point at the post, or undo a retraction):
+            # an edit waiting for review stays off the walls.
             payload = {**json.loads(post.wall_payload), "pinned": post.pinned}
         else:
             payload = wall_post(post, post.source.type)
@@ -103,6 +104,15 @@ async def wall_change(session: AsyncSession, post: Post, kind: str, outbox: Outb
     session.add(WallChange(event_id=post.event_id, seq=seq, kind=kind, post_id=post.id,
                            frame=text))
     outbox.append((channels.wall(post.event_id), text))
+
+
+def differs_from_shown(post: Post) -> bool:
+    """Whether the post's content changed since walls were last shown it (an unreviewed edit)."""
+    if not post.wall_payload:
+        return False
+    shown = {k: v for k, v in json.loads(post.wall_payload).items() if k != "pinned"}
+    now = {k: v for k, v in wall_post(post, post.source.type).items() if k != "pinned"}
+    return shown != now
 
 
 def moderation_frame(kind: str, post: Post) -> tuple[str, str]:

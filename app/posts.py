@@ -39,6 +39,7 @@ from app.post_changes import (
     PostNotFound,
     audit,
     conflict,
+    differs_from_shown,
     load,
     moderation_frame,
     wall_change,
@@ -347,8 +348,11 @@ class PostStore:
         last.undone = True
         post = await load(session, post_id)
         audit(session, post, actor, "undo", last.to_status)
+        if last.action == "retract":
+            # Back on the walls in the form they showed; an edit since then waits for review.
+            post.edited = differs_from_shown(post)
         if wall_kind:
-            await wall_change(session, post, wall_kind, outbox)
+            await wall_change(session, post, wall_kind, outbox, reshow=last.action == "retract")
         outbox.append(moderation_frame("post.updated", post))
         return post
 

@@ -285,7 +285,7 @@ async def test_deletion_at_the_source(world: World) -> None:
                                          (3, "retracted", shown)]
     async with world.sessions() as session:
         post = await session.get_one(Post, shown)
-        assert (post.status, post.pinned, post.wall_payload) == ("deleted", False, None)
+        assert (post.status, post.pinned) == ("deleted", False)
         assert (await session.get_one(Post, queued)).status == "deleted"
         actors = set(await session.scalars(select(ModerationAction.actor)
                                            .where(ModerationAction.action == "delete")))
@@ -312,3 +312,16 @@ async def test_unsafe_urls_from_sources_never_reach_the_post(world: World) -> No
     assert post.author_profile_url is None
     assert [m.url for m in post.media] == [f"/media/{post.media[0].url.rsplit('/', 1)[1]}"]
     assert remote == ["https://cdn.example/a.jpg"]
+
+
+async def test_undoing_a_retraction_never_shows_an_unreviewed_edit(world: World) -> None:
+    post_id = await _ingest(world, "ur", text="Original")
+    await world.store.act(post_id, "approve", ALICE)
+    await world.store.ingest(event_id=world.event_id, source_id=world.source_id,
+                             post=normalized("ur", text="Unreviewed edit", edited_at=_at(7)))
+    await world.store.act(post_id, "retract", ALICE)
+    view = await world.store.act(post_id, "undo", ALICE)
+    assert (view["status"], view["edited"]) == ("approved", True)  # back in the queue, marked
+    async with world.sessions() as session:
+        frame = json.loads((await session.get_one(WallChange, (world.event_id, 3))).frame)
+    assert frame["kind"] == "approved" and frame["post"]["text"] == "Original"

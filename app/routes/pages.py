@@ -105,8 +105,7 @@ async def login(
     request: Request, state: StateDep, username: Annotated[str, Form(max_length=100)],
     password: Annotated[str, Form(max_length=1000)], next: Annotated[str, Form()] = "/moderate",
 ) -> Response:
-    origin = request.headers.get("origin")
-    if origin is not None and urlsplit(origin).netloc != request.headers.get("host"):
+    if not _same_origin(request):
         # A form on another site must not sign a browser in (login CSRF).
         raise HTTPException(403, "cross-site sign-in refused")
     address = request.client.host if request.client else "unknown"
@@ -130,6 +129,8 @@ async def login(
 
 @router.post("/logout")
 async def logout(request: Request, state: StateDep) -> Response:
+    if not _same_origin(request):
+        raise HTTPException(403, "cross-site sign-out refused")
     token = request.cookies.get(auth.SESSION_COOKIE)
     if token:
         principal = await auth.from_session(state.sessions, token)
@@ -140,6 +141,12 @@ async def logout(request: Request, state: StateDep) -> Response:
     response = RedirectResponse("/login", status_code=303)
     response.delete_cookie(auth.SESSION_COOKIE)
     return response
+
+
+def _same_origin(request: Request) -> bool:
+    """A cookie-changing form post must come from this site (browsers send Origin with it)."""
+    origin = request.headers.get("origin")
+    return origin is None or urlsplit(origin).netloc == request.headers.get("host")
 
 
 def _local(target: str) -> str:
