@@ -71,8 +71,10 @@ class BulkResult(BaseModel):
     id: int
     ok: bool
     post: PostOut | None = None
-    status: int | None = None
+    status: int | None = None  # the HTTP status this post alone would have had
     detail: str | None = None
+    post_status: PostStatus | None = None  # on a conflict: the post's state, and who decided
+    by: str | None = None
 
 
 class BulkOut(BaseModel):

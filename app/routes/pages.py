@@ -11,6 +11,7 @@ from pydantic import ValidationError
 from sqlalchemy import select
 
 from app import auth
+from app.access import moderated_events
 from app.config import ThemeConfig
 from app.deps import PrincipalDep, StateDep
 from app.i18n import TEXTS, pick_language
@@ -64,7 +65,7 @@ async def wall_page(slug: str, request: Request, state: StateDep) -> HTMLRespons
         if not await wall_token_valid(state.sessions, token):
             lang = pick_language(request.headers.get("accept-language"))
             return _page(request, state, "not_found.html", status_code=401,
-                         message=TEXTS[lang].get("wall_needs_token", "This wall needs a token."))
+                         message=TEXTS[lang]["wall_needs_token"])
         ws_path += "?" + urlencode({"token": token})
     return _page(request, state, "wall.html", wall=wall, ws_path=ws_path,
                  theme_css_url=f"/wall/{wall.slug}/theme.css")
@@ -89,9 +90,14 @@ async def wall_theme(slug: str, state: StateDep) -> Response:
 async def moderate_page(request: Request, state: StateDep, principal: PrincipalDep) -> Response:
     if principal is None:
         return RedirectResponse("/login?next=/moderate", status_code=303)
+    if principal.role not in ("organizer", "moderator"):
+        return RedirectResponse("/login?next=/moderate", status_code=303)
+    allowed = await moderated_events(state.sessions, principal)
+    query = select(Event).order_by(Event.id)
+    if allowed is not None:
+        query = query.where(Event.id.in_(allowed))
     async with state.sessions() as session:
-        events = [{"slug": e.slug, "name": e.name}
-                  for e in await session.scalars(select(Event).order_by(Event.id))]
+        events = [{"slug": e.slug, "name": e.name} for e in await session.scalars(query)]
     return _page(request, state, "moderate.html", user=principal, events=events)
 
 

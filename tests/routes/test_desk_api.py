@@ -150,7 +150,8 @@ async def test_bulk_reports_each_post(api: httpx.AsyncClient) -> None:
     results = {r["id"]: r for r in response.json()["results"]}
     assert results[ids["anna"]]["ok"] and results[ids["dana"]]["ok"]
     assert results[ids["cem"]] == {"id": ids["cem"], "ok": False, "post": None, "status": 409,
-                                   "detail": "cannot approve: already rejected by mia"}
+                                   "detail": "cannot approve: already rejected by mia",
+                                   "post_status": "rejected", "by": "mia"}
     assert results[999999]["status"] == 404
     bad = await api.post("/api/posts/bulk", json={"ids": [], "action": "explode"})
     assert bad.status_code == 422
@@ -202,6 +203,8 @@ async def test_moderators_see_only_their_events(server: Server) -> None:
         acting = await _act(kai_api, ids["anna"], "approve")
         assert acting.status_code == 403
         assert (await kai_api.post("/api/events/ev/pause")).status_code == 403
+        desk = (await kai_api.get("/moderate")).text
+        assert '"other"' in desk and '"ev"' not in desk
 
 
 async def test_the_audit_log_is_for_organizers(server: Server, api: httpx.AsyncClient) -> None:

@@ -47,17 +47,53 @@ export class Moderation {
     } else {
       this.setBusy(id, true);
     }
+    // Undo is possible from the moment of the tap: "u" right after "r" undoes that rejection,
+    // even while its answer is still on the way.
+    const entry = this.remember(spec, action, [post]);
     try {
       const answer = await this.api.post(`/api/posts/${id}/${spec.path}`, undefined, spec.params);
       this.list.settle(id);
       if (answer && answer.id === id) this.list.upsert(answer);
-      this.done(spec, action, [post]);
+      this.done(spec, action, [post], entry);
     } catch (err) {
+      this.withdraw(entry);
       this.failed(err, { spec, action, post, tab });
     } finally {
+      if (entry) entry.settle();
       if (!spec.leaves) this.setBusy(id, false);
       this.afterwards();
     }
+  }
+
+  /** An Undo entry for an action just taken (null if it cannot be undone), settled later. */
+  remember(spec, action, posts) {
+    // A decision on an edit cannot be undone (the walls' earlier form is gone).
+    if (!spec.undo || posts.some((p) => p.edited && p.status === "approved")) return null;
+    const ids = posts.map((p) => p.id);
+    this.forget(ids);
+    const entry = {
+      ids, action, until: Date.now() + UNDO_WINDOW_MS, toast: null, failed: false,
+      names: new Map(posts.map((p) => [p.id, who(p)])),
+    };
+    entry.settled = new Promise((resolve) => {
+      entry.settle = resolve;
+    });
+    this.history = [...this.history.filter((e) => e.until > Date.now()), entry].slice(-20);
+    return entry;
+  }
+
+  /** An Undo entry for an action known to have happened already. */
+  rememberDone(spec, action, posts) {
+    const entry = this.remember(spec, action, posts);
+    if (entry) entry.settle();
+    return entry;
+  }
+
+  /** The action did not happen: nothing to undo. */
+  withdraw(entry) {
+    if (!entry) return;
+    entry.failed = true;
+    this.history = this.history.filter((e) => e !== entry);
   }
 
   /** Older Undo offers for these posts would now undo this newer action: withdraw them. */
@@ -70,22 +106,12 @@ export class Moderation {
     this.history = this.history.filter((e) => e.ids.length);
   }
 
-  done(spec, action, posts) {
-    const until = Date.now() + UNDO_WINDOW_MS;
-    const ids = posts.map((p) => p.id);
-    this.forget(ids);
-    // A decision on an edit cannot be undone (the walls' earlier form is gone).
-    const undoable = spec.undo && !posts.some((p) => p.edited && p.status === "approved");
-    const entry = undoable ? { ids, action, until, names: new Map(posts.map((p) => [p.id, who(p)])) } : null;
-    if (entry) {
-      this.history.push(entry);
-      this.history = this.history.filter((e) => e.until > Date.now()).slice(-20);
-    }
+  done(spec, action, posts, entry) {
     const toast = this.toasts.show({
       message: posts.length === 1 ? `${say(spec.done)} · ${who(posts[0])}` : say(spec.done),
       kind: "done",
       undo: entry ? () => this.undo(entry) : null,
-      until: entry ? until : null,
+      until: entry ? entry.until : null,
     });
     if (entry) entry.toast = toast;
   }
@@ -96,7 +122,7 @@ export class Moderation {
       const body = err.body;
       if (spec.outcome && body.status === spec.outcome && body.by === this.me) {
         // Our own earlier attempt got through after all (its answer was lost on the way).
-        this.done(spec, action, [post]);
+        this.done(spec, action, [post], this.rememberDone(spec, action, [post]));
         return;
       }
       if (spec.leaves) {
@@ -120,13 +146,20 @@ export class Moderation {
     // No answer, or the server could not do it: the card goes back where it was.
     let message;
     if (spec.leaves) {
+      // What the live feed told us about the post while we waited, if anything.
+      const heard = this.list.stash.get(post.id);
       const shown = this.list.restore(post);
-      if (!shown && err instanceof NetworkError) {
-        // A frame told us meanwhile that it did happen.
-        this.done(spec, action, [post]);
+      if (shown) this.counts.adjust(action, tab, -1);
+      if (heard && !shown) {
+        if ((!spec.outcome || heard.status === spec.outcome) && (!heard.decided_by || heard.decided_by === this.me)) {
+          // It did happen; only the answer got lost.
+          this.done(spec, action, [post], this.rememberDone(spec, action, [post]));
+        } else {
+          const body = { status: heard.status, by: heard.decided_by, detail: "" };
+          this.toasts.show({ message: `${conflictMessage(body, action)} · ${who(post)}`, kind: "warn", ms: 8000 });
+        }
         return;
       }
-      this.counts.adjust(action, tab, -1);
     } else {
       this.list.settle(post.id);
     }
@@ -147,6 +180,8 @@ export class Moderation {
   async undo(entry) {
     this.history = this.history.filter((e) => e !== entry);
     if (entry.toast) entry.toast.close(); // its Undo button has done its job
+    await entry.settled;
+    if (entry.failed) return; // it never happened (the failure was reported)
     const undone = [];
     const unreachable = [];
     const refused = [];
@@ -170,7 +205,7 @@ export class Moderation {
     }
     if (unreachable.length) {
       // Offer it again while the window lasts: the request may not have arrived.
-      const retry = { ...entry, ids: unreachable, toast: null };
+      const retry = { ...entry, ids: unreachable, toast: null, settled: Promise.resolve() };
       const open = retry.until > Date.now();
       if (open) this.history.push(retry);
       retry.toast = this.toasts.show({
@@ -235,17 +270,15 @@ export class Moderation {
         : (result && result.detail) || say("desk_network_failed", { action: actionLabel(action) });
       failures.push(`${who(post)}: ${reason}`);
     }
-    const until = Date.now() + UNDO_WINDOW_MS;
-    this.forget(ok.map((p) => p.id));
-    const entry = ok.length ? { ids: ok.map((p) => p.id), action, until, names: new Map() } : null;
-    if (entry) this.history.push(entry);
+    const entry = ok.length ? this.rememberDone(spec, action, ok) : null;
+    if (entry) entry.names = new Map(); // several posts: the Undo toast names none
     const summary = say(`desk_bulk_done_${action}`, { ok: ok.length, n: posts.size });
     const toast = this.toasts.show({
       message: failures.length ? `${summary} – ${say("desk_bulk_failed", { n: failures.length })}:` : summary,
       kind: failures.length ? "warn" : "done",
       details: failures,
       undo: entry ? () => this.undo(entry) : null,
-      until: entry ? until : null,
+      until: entry ? entry.until : null,
       ms: failures.length ? 12_000 : 5000,
     });
     if (entry) entry.toast = toast;
