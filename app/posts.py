@@ -280,32 +280,30 @@ class PostStore:
 
     async def _pin(self, session: AsyncSession, post_id: int, pin: bool, actor: Actor,
                    outbox: Outbox) -> Post:
-        result = await session.execute(
-            update(Post)
-            .where(Post.id == post_id, Post.status == APPROVED, Post.pinned.is_(not pin))
-            .values(pinned=pin)
-        )
         action = "pin" if pin else "unpin"
-        if result.rowcount == 0:  # type: ignore[attr-defined]
-            raise await conflict(session, post_id, action)
-        post = await load(session, post_id)
-        audit(session, post, actor, action, APPROVED)
+        post = await self._toggle(session, post_id, Post.pinned, pin, APPROVED, action, actor)
         await wall_change(session, post, "pinned" if pin else "unpinned", outbox)
         outbox.append(moderation_frame("post.updated", post))
         return post
 
     async def _hold(self, session: AsyncSession, post_id: int, hold: bool, actor: Actor,
                     outbox: Outbox) -> Post:
-        result = await session.execute(
-            update(Post)
-            .where(Post.id == post_id, Post.status == PENDING, Post.held.is_(not hold))
-            .values(held=hold))
         action = "hold" if hold else "unhold"
+        post = await self._toggle(session, post_id, Post.held, hold, PENDING, action, actor)
+        outbox.append(moderation_frame("post.updated", post))
+        return post
+
+    @staticmethod
+    async def _toggle(session: AsyncSession, post_id: int, flag: Any, value: bool,
+                      status: str, action: str, actor: Actor) -> Post:
+        """Set a flag of a post in `status` that does not have it yet (compare-and-set)."""
+        result = await session.execute(
+            update(Post).where(Post.id == post_id, Post.status == status,
+                               flag.is_(not value)).values({flag: value}))
         if result.rowcount == 0:  # type: ignore[attr-defined]
             raise await conflict(session, post_id, action)
         post = await load(session, post_id)
-        audit(session, post, actor, action, PENDING)
-        outbox.append(moderation_frame("post.updated", post))
+        audit(session, post, actor, action, status)
         return post
 
     async def _spotlight(self, session: AsyncSession, post_id: int, seconds: int, actor: Actor,

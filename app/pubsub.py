@@ -21,10 +21,6 @@ class Lagged(Exception):
     """The subscriber fell more than its queue size behind; messages were dropped."""
 
 
-class Subscription(Protocol):
-    def __aiter__(self) -> AsyncIterator[str]: ...
-
-
 class Backend(Protocol):
     async def connect(self) -> None: ...
 

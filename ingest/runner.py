@@ -20,6 +20,7 @@ from sqlalchemy import select, update
 
 from app.db import Sessions, writing
 from app.models import APPROVED, Event, Post, Source
+from app.payloads import iso
 from app.posts import PostStore
 from ingest.base import IngestResult, NormalizedPost, RetryAfter, ShownPost, SourceHealth
 from ingest.registry import SOURCE_CONFIGS, build_source
@@ -150,9 +151,9 @@ class IngestRunner:
             {
                 "id": source_id, "event": run.event_slug, "name": run.name, "type": run.type,
                 "state": run.health.state,
-                "last_success": _iso(run.health.last_success),
+                "last_success": iso(run.health.last_success),
                 "last_error": run.health.last_error,
-                "next_attempt": _iso(run.health.next_attempt),
+                "next_attempt": iso(run.health.next_attempt),
                 "posts_ingested": run.health.posts_ingested,
                 "detail": run.health.detail,
             }
@@ -213,7 +214,3 @@ def _fingerprint(source: Source, event: Event) -> str:
     """Changes whenever anything the running source depends on changes."""
     blob = json.dumps([source.type, source.config, event.hashtags, event.id], sort_keys=True)
     return hashlib.sha256(blob.encode()).hexdigest()
-
-
-def _iso(value: datetime | None) -> str | None:
-    return value.isoformat().replace("+00:00", "Z") if value else None
