@@ -39,12 +39,17 @@ class PostNotFound(LookupError):
 
 
 class Conflict(Exception):
-    """The post is not in a state the action applies to (someone else acted first)."""
+    """The post is not in a state the action applies to (someone else acted first).
 
-    def __init__(self, message: str, *, status: str, by: str | None) -> None:
+    `code` names the reason for an interface that words it itself: decided, deleted, paused,
+    pinned, not_pinned, held, not_held, state, undo_none, undo_edit, undo_expired.
+    """
+
+    def __init__(self, message: str, *, status: str, by: str | None, code: str = "state") -> None:
         super().__init__(message)
         self.status = status
         self.by = by
+        self.code = code
 
 
 async def load(session: AsyncSession, post_id: int) -> Post:
@@ -74,16 +79,7 @@ async def wall_change(session: AsyncSession, post: Post, kind: str, outbox: Outb
         if paused:
             post.wall_pending = True
             return
-    # The row lock taken by this UPDATE orders concurrent changes of one event on PostgreSQL;
-    # SQLite has a single writer anyway. So numbers are handed out without gaps or repeats.
-    seq: int = (
-        await session.execute(
-            update(Event)
-            .where(Event.id == post.event_id)
-            .values(last_seq=Event.last_seq + 1)
-            .returning(Event.last_seq)
-        )
-    ).scalar_one()
+    seq = await next_seq(session, post.event_id)
     frame: dict[str, Any] = {"type": "change", "seq": seq, "kind": kind, **extra}
     if kind == "retracted":
         # The last shown form stays in wall_payload (snapshots only take approved posts), so
@@ -98,12 +94,34 @@ async def wall_change(session: AsyncSession, post: Post, kind: str, outbox: Outb
             payload = wall_post(post, post.source.type)
         frame["post"] = payload
         post.wall_payload = dumps(payload)
-    text = dumps(frame)
     post.wall_seq = seq
     post.wall_pending = False
-    session.add(WallChange(event_id=post.event_id, seq=seq, kind=kind, post_id=post.id,
-                           frame=text))
-    outbox.append((channels.wall(post.event_id), text))
+    log(session, post.event_id, frame, outbox, post_id=post.id)
+
+
+async def next_seq(session: AsyncSession, event_id: int) -> int:
+    """The event's next wall sequence number (taken in the caller's transaction)."""
+    # The row lock taken by this UPDATE orders concurrent changes of one event on PostgreSQL;
+    # SQLite has a single writer anyway. So numbers are handed out without gaps or repeats.
+    seq: int = (
+        await session.execute(
+            update(Event)
+            .where(Event.id == event_id)
+            .values(last_seq=Event.last_seq + 1)
+            .returning(Event.last_seq)
+        )
+    ).scalar_one()
+    return seq
+
+
+def log(session: AsyncSession, event_id: int, frame: dict[str, Any], outbox: Outbox, *,
+        post_id: int = 0) -> None:
+    """Keep a change frame in the wall log (for walls that catch up) and queue it for the live
+    ones; post_id 0 for changes that concern no post (a wall's settings, an announcement)."""
+    text = dumps(frame)
+    session.add(WallChange(event_id=event_id, seq=frame["seq"], kind=frame["kind"],
+                           post_id=post_id, frame=text))
+    outbox.append((channels.wall(event_id), text))
 
 
 def differs_from_shown(post: Post) -> bool:
@@ -128,22 +146,23 @@ async def conflict(session: AsyncSession, post_id: int, action: str) -> Exceptio
     by = post.decided_by
     if action in ("pin", "unpin", "spotlight") and post.status == APPROVED:
         if action == "spotlight":
-            reason = "the walls are paused"
+            code, reason = "paused", "the walls are paused"
         elif post.pinned:
             by = await _last_actor(session, post_id, "pin")
-            reason = f"already pinned by {by}"
+            code, reason = "pinned", f"already pinned by {by}"
         else:
-            reason = "the post is not pinned"
+            code, reason = "not_pinned", "the post is not pinned"
     elif action in ("hold", "unhold") and post.status == PENDING:
         by = await _last_actor(session, post_id, "hold") if post.held else None
-        reason = f"already held by {by}" if post.held else "the post is not held"
+        code, reason = (("held", f"already held by {by}") if post.held
+                        else ("not_held", "the post is not held"))
     elif post.status == DELETED:
-        reason = "the post was deleted at its source"
+        code, reason = "deleted", "the post was deleted at its source"
     elif post.status != PENDING and by:
-        reason = f"already {post.status} by {by}"
+        code, reason = "decided", f"already {post.status} by {by}"
     else:
-        reason = f"the post is {post.status}"
-    return Conflict(f"cannot {action}: {reason}", status=post.status, by=by)
+        code, reason = "state", f"the post is {post.status}"
+    return Conflict(f"cannot {action}: {reason}", status=post.status, by=by, code=code)
 
 
 async def _last_actor(session: AsyncSession, post_id: int, action: str) -> str | None:

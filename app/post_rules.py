@@ -35,5 +35,7 @@ def judge(rules: RulesConfig, post: Post) -> Verdict:
     ), matcher_for(rules))
 
 
-def flags(verdict: Verdict) -> list[dict[str, str]]:
-    return [{"rule": reason.rule, "detail": reason.detail} for reason in verdict.reasons]
+def flags(verdict: Verdict) -> list[dict[str, Any]]:
+    """The reasons as stored on a post and sent to the desk (which words them from code/values)."""
+    return [{"rule": reason.rule, "detail": reason.detail, "code": reason.code,
+             "values": dict(reason.values)} for reason in verdict.reasons]

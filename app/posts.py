@@ -330,14 +330,15 @@ class PostStore:
                                      else last.actor == actor.name)
         if last is None or not mine or last.action not in _UNDO:
             raise Conflict("cannot undo: you have no action on this post to undo",
-                           status=post.status, by=last.actor if last else None)
+                           status=post.status, by=last.actor if last else None,
+                           code="undo_none")
         if last.action in ("approve", "approve_pin", "reject") and last.from_status != PENDING:
             # A decision on an edit: the walls' earlier form is gone; decide again instead.
             raise Conflict("cannot undo a decision on an edit", status=post.status,
-                           by=last.actor)
+                           by=last.actor, code="undo_edit")
         if utcnow() - last.at > UNDO_WINDOW:
             raise Conflict("cannot undo: more than 10 s have passed", status=post.status,
-                           by=last.actor)
+                           by=last.actor, code="undo_expired")
         expected, values, wall_kind = _UNDO[last.action]
         condition = [Post.id == post_id, Post.status == last.to_status, *expected]
         result = await session.execute(update(Post).where(*condition).values(**values))

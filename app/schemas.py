@@ -73,6 +73,7 @@ class BulkResult(BaseModel):
     post: PostOut | None = None
     status: int | None = None  # the HTTP status this post alone would have had
     detail: str | None = None
+    code: str | None = None  # on a conflict: why, for an interface that words it (see Conflict)
     post_status: PostStatus | None = None  # on a conflict: the post's state, and who decided
     by: str | None = None
 

@@ -43,7 +43,8 @@ async def _ingest(world: tuple[Seeded, PostStore], external_id: str, text: str,
 async def test_a_blocked_word_keeps_a_post_for_a_human_with_the_reason(world: Any) -> None:
     post = await _ingest(world, "w1", "Die KONKURRENZFIRMA ist besser #Werkstolz")
     assert post.status == "pending"
-    assert post.flags == [{"rule": "blocked_word", "detail": post.flags[0]["detail"]}]
+    assert post.flags == [{"rule": "blocked_word", "detail": post.flags[0]["detail"],
+                           "code": "blocked_word", "values": {"word": "Konkurrenz*"}}]
     assert "konkurrenz*" in post.flags[0]["detail"].casefold()
 
 

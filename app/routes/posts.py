@@ -119,7 +119,7 @@ async def bulk(body: BulkIn, state: StateDep, moderator: ModeratorDep) -> dict[s
                             "detail": f"no post {post_id}"})
         except Conflict as exc:
             results.append({"id": post_id, "ok": False, "status": 409, "detail": str(exc),
-                            "post_status": exc.status, "by": exc.by})
+                            "code": exc.code, "post_status": exc.status, "by": exc.by})
     return {"results": results}
 
 

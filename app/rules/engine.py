@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Literal
 
@@ -37,10 +37,16 @@ class RuleInput:
 
 @dataclass(frozen=True, slots=True)
 class Reason:
-    """Why a rule spoke up about a post, in words a moderator understands."""
+    """Why a rule spoke up about a post, in words a moderator understands.
+
+    `detail` is the English sentence (for scripts and logs); `code` and `values` say the same for
+    an interface that words it in its own language, e.g. ("blocked_word", {"word": "mist"}).
+    """
 
     rule: RuleName
     detail: str
+    code: str = ""
+    values: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,37 +67,49 @@ def evaluate(rules: RulesConfig, post: RuleInput, matcher: WordMatcher | None = 
     flags: list[Reason] = []
     author = author_key(post.author_handle)
     if author in {author_key(handle) for handle in rules.blocked_authors}:
-        rejects.append(Reason("blocked_author", f"{post.author_handle} is a blocked author"))
+        rejects.append(Reason("blocked_author", f"{post.author_handle} is a blocked author",
+                              "blocked_author", {"author": post.author_handle}))
     blocked_hosts = _hosts(tuple(rules.blocked_domains))
     for host in dict.fromkeys(_clean_host(host) for host in post.link_domains):
         domain = next((domain for domain in blocked_hosts if is_within(host, domain)), None)
         if domain is not None:
-            shown = host if host == domain else f"{host}, part of {domain},"
-            rejects.append(Reason("blocked_domain", f"Links to {shown} which is blocked"))
+            if host == domain:
+                rejects.append(Reason("blocked_domain", f"Links to {host} which is blocked",
+                                      "blocked_domain", {"host": host}))
+            else:
+                rejects.append(Reason("blocked_domain",
+                                      f"Links to {host}, part of {domain}, which is blocked",
+                                      "blocked_domain_within", {"host": host, "domain": domain}))
     if rules.require_media and not post.has_media:
         rejects.append(Reason("require_media", "Has no photo or video, and this wall shows "
-                                               "only posts with one"))
+                                               "only posts with one", "require_media"))
     lang = (post.lang or "").strip().lower().replace("_", "-").split("-")[0]
     if rules.languages and lang not in _NO_LANGUAGE and lang not in rules.languages:
+        allowed = ", ".join(rules.languages)
         rejects.append(Reason("language", f"Written in '{lang}'; this wall shows posts in "
-                                          f"{', '.join(rules.languages)} only"))
+                                          f"{allowed} only", "language",
+                              {"lang": lang, "allowed": allowed}))
     if rules.no_replies and post.is_reply:
-        rejects.append(Reason("reply", "Is a reply, and this wall shows no replies"))
+        rejects.append(Reason("reply", "Is a reply, and this wall shows no replies", "reply"))
     if rules.no_reposts and post.is_repost:
         rejects.append(Reason("repost", "Is a repost of someone else's post, and this wall "
-                                        "shows no reposts"))
+                                        "shows no reposts", "repost"))
     warning = (post.content_warning or "").strip()
     words = (matcher or matcher_for(rules)).find(f"{post.text}\n{warning}")
     for word in words:
-        reason = Reason("blocked_word", f"Contains the blocked word '{word}'")
+        reason = Reason("blocked_word", f"Contains the blocked word '{word}'", "blocked_word",
+                        {"word": word})
         (rejects if rules.blocked_words_action == "reject" else flags).append(reason)
     if warning:
-        flags.append(Reason("sensitive", f"Has a content warning ('{warning}'): needs a human"))
+        flags.append(Reason("sensitive", f"Has a content warning ('{warning}'): needs a human",
+                            "sensitive_warning", {"warning": warning}))
     elif post.sensitive:
-        flags.append(Reason("sensitive", "Marked sensitive by its author: needs a human"))
+        flags.append(Reason("sensitive", "Marked sensitive by its author: needs a human",
+                            "sensitive"))
     approvals: list[Reason] = []
     if author in {author_key(handle) for handle in rules.trusted_authors}:
-        approvals.append(Reason("trusted_author", f"{post.author_handle} is a trusted author"))
+        approvals.append(Reason("trusted_author", f"{post.author_handle} is a trusted author",
+                                "trusted_author", {"author": post.author_handle}))
     decision: Decision | None = (
         "reject" if rejects else "flag" if flags else "approve" if approvals else None)
     return Verdict(decision=decision, reasons=(*rejects, *flags, *approvals))

@@ -90,6 +90,7 @@ async def test_hold_and_unhold(api: httpx.AsyncClient) -> None:
     assert page["counts"] == {"pending": 3, "held": 1}
     again = await _act(api, ids["ben"], "hold")
     assert again.status_code == 409 and again.json()["detail"] == "cannot hold: already held by mia"
+    assert (again.json()["code"], again.json()["by"]) == ("held", "mia")
     assert (await _act(api, ids["ben"], "unhold")).json()["held"] is False
     assert await _listed(api) == ["anna", "ben", "cem", "dana"]
     # Approving a held post takes it out of "held" as well.
@@ -131,14 +132,17 @@ async def test_undo_within_ten_seconds(server: Server, api: httpx.AsyncClient,
     assert (frame["kind"], frame["post_id"]) == ("retracted", ids["anna"])
     nothing = await _act(api, ids["anna"], "undo")
     assert nothing.status_code == 409 and "no action on this post" in nothing.json()["detail"]
+    assert nothing.json()["code"] == "undo_none"
 
     await _act(api, ids["ben"], "reject")
     async with server.client(await server.token("ole")) as other:
         foreign = await _act(other, ids["ben"], "undo")
     assert foreign.status_code == 409  # someone else's action is not yours to undo
+    assert (foreign.json()["code"], foreign.json()["by"]) == ("undo_none", "mia")
     monkeypatch.setattr(posts, "UNDO_WINDOW", posts.UNDO_WINDOW * 0)
     late = await _act(api, ids["ben"], "undo")
     assert late.status_code == 409 and "more than 10 s" in late.json()["detail"]
+    assert late.json()["code"] == "undo_expired"
     await wall.close()
 
 
@@ -151,7 +155,7 @@ async def test_bulk_reports_each_post(api: httpx.AsyncClient) -> None:
     assert results[ids["anna"]]["ok"] and results[ids["dana"]]["ok"]
     assert results[ids["cem"]] == {"id": ids["cem"], "ok": False, "post": None, "status": 409,
                                    "detail": "cannot approve: already rejected by mia",
-                                   "post_status": "rejected", "by": "mia"}
+                                   "code": "decided", "post_status": "rejected", "by": "mia"}
     assert results[999999]["status"] == 404
     bad = await api.post("/api/posts/bulk", json={"ids": [], "action": "explode"})
     assert bad.status_code == 422
@@ -168,7 +172,8 @@ async def test_pausing_freezes_the_walls_until_released(server: Server,
     snapshot = await wall.until("snapshot")
     await _act(api, ids["ben"], "approve")
     await _act(api, ids["cem"], "approve")
-    assert (await _act(api, ids["anna"], "spotlight")).status_code == 409
+    refused = await _act(api, ids["anna"], "spotlight")
+    assert (refused.status_code, refused.json()["code"]) == (409, "paused")
     # Retractions do not wait.
     await _act(api, ids["anna"], "retract")
     frame = await wall.next()

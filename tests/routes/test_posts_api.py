@@ -96,7 +96,7 @@ async def test_conflicts_and_unknown_posts(server: Server) -> None:
         late = await bob.post(f"/api/posts/{post_id}/reject")
         assert late.status_code == 409
         assert late.json() == {"detail": "cannot reject: already approved by alice",
-                               "status": "approved", "by": "alice"}
+                               "code": "decided", "status": "approved", "by": "alice"}
         missing = await bob.post("/api/posts/987654/approve")
         assert missing.status_code == 404
         assert missing.json()["detail"] == "no post 987654"

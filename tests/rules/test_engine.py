@@ -28,7 +28,8 @@ def test_a_blocked_author_is_rejected_whatever_the_spelling(handle: str) -> None
     rules = RulesConfig(blocked_authors=["@Spam@bad.example"])
     verdict = evaluate(rules, post(author_handle=handle))
     assert verdict.decision == "reject"
-    assert verdict.reasons == (Reason("blocked_author", f"{handle} is a blocked author"),)
+    assert verdict.reasons == (Reason("blocked_author", f"{handle} is a blocked author",
+                                      "blocked_author", {"author": handle}),)
 
 
 def test_an_author_whose_handle_merely_contains_a_blocked_one_passes() -> None:
@@ -36,18 +37,22 @@ def test_an_author_whose_handle_merely_contains_a_blocked_one_passes() -> None:
     assert evaluate(rules, post(author_handle="@nospam@bad.example")).decision is None
 
 
-@pytest.mark.parametrize(("domain", "detail"), [
-    ("example.com", "Links to example.com which is blocked"),
-    ("ads.example.com", "Links to ads.example.com, part of example.com, which is blocked"),
-    ("a.b.example.com", "Links to a.b.example.com, part of example.com, which is blocked"),
-    ("WWW.Example.com", "Links to example.com which is blocked"),
+@pytest.mark.parametrize(("domain", "detail", "code", "values"), [
+    ("example.com", "Links to example.com which is blocked", "blocked_domain",
+     {"host": "example.com"}),
+    ("ads.example.com", "Links to ads.example.com, part of example.com, which is blocked",
+     "blocked_domain_within", {"host": "ads.example.com", "domain": "example.com"}),
+    ("a.b.example.com", "Links to a.b.example.com, part of example.com, which is blocked",
+     "blocked_domain_within", {"host": "a.b.example.com", "domain": "example.com"}),
+    ("WWW.Example.com", "Links to example.com which is blocked", "blocked_domain",
+     {"host": "example.com"}),
 ])
-def test_links_to_a_blocked_domain_or_its_subdomains_are_rejected(domain: str,
-                                                                  detail: str) -> None:
+def test_links_to_a_blocked_domain_or_its_subdomains_are_rejected(
+        domain: str, detail: str, code: str, values: dict[str, str]) -> None:
     rules = RulesConfig(blocked_domains=["www.Example.com"])
     verdict = evaluate(rules, post(link_domains=("social.example", domain)))
     assert verdict.decision == "reject"
-    assert verdict.reasons == (Reason("blocked_domain", detail),)
+    assert verdict.reasons == (Reason("blocked_domain", detail, code, values),)
 
 
 @pytest.mark.parametrize("domain", ["notexample.com", "example.com.evil.net", "example.co"])
@@ -80,6 +85,8 @@ def test_only_allowed_languages_pass_and_posts_without_one_too(lang: str | None,
     if decision:
         assert verdict.reasons[0].rule == "language"
         assert "this wall shows posts in de, en only" in verdict.reasons[0].detail
+        assert verdict.reasons[0].values == {"lang": str(lang).lower().split("-")[0],
+                                             "allowed": "de, en"}
 
 
 def test_any_language_passes_when_none_are_listed() -> None:
@@ -98,7 +105,8 @@ def test_a_blocked_word_flags_the_post_by_default() -> None:
     rules = RulesConfig(blocked_words=["Konkurrenz*"], starter_lists=[])
     verdict = evaluate(rules, post("Die Konkurrenzprodukte sind besser"))
     assert verdict == Verdict("flag", (Reason("blocked_word",
-                                              "Contains the blocked word 'Konkurrenz*'"),))
+                                              "Contains the blocked word 'Konkurrenz*'",
+                                              "blocked_word", {"word": "Konkurrenz*"}),))
 
 
 def test_a_blocked_word_rejects_the_post_when_the_action_is_reject() -> None:
@@ -108,8 +116,11 @@ def test_a_blocked_word_rejects_the_post_when_the_action_is_reject() -> None:
 
 def test_every_blocked_word_is_a_reason() -> None:
     verdict = evaluate(RulesConfig(), post("Du Arschloch, what the f.u.c.k"))
-    assert verdict.reasons == (Reason("blocked_word", "Contains the blocked word 'arschloch'"),
-                               Reason("blocked_word", "Contains the blocked word 'fuck'"))
+    assert verdict.reasons == (
+        Reason("blocked_word", "Contains the blocked word 'arschloch'", "blocked_word",
+               {"word": "arschloch"}),
+        Reason("blocked_word", "Contains the blocked word 'fuck'", "blocked_word",
+               {"word": "fuck"}))
 
 
 @pytest.mark.parametrize(("starter_lists", "text"), [(["de"], "Hurensohn"), (["en"], "bullshit")])
@@ -139,10 +150,12 @@ def test_words_in_a_content_warning_count_too() -> None:
 def test_sensitive_posts_and_content_warnings_need_a_human() -> None:
     verdict = evaluate(RulesConfig(), post(sensitive=True))
     assert verdict == Verdict("flag", (Reason("sensitive",
-                                              "Marked sensitive by its author: needs a human"),))
+                                              "Marked sensitive by its author: needs a human",
+                                              "sensitive"),))
     verdict = evaluate(RulesConfig(), post(sensitive=True, content_warning=" Spoiler "))
     assert verdict == Verdict("flag", (Reason(
-        "sensitive", "Has a content warning ('Spoiler'): needs a human"),))
+        "sensitive", "Has a content warning ('Spoiler'): needs a human", "sensitive_warning",
+        {"warning": "Spoiler"}),))
     assert evaluate(RulesConfig(), post(content_warning="   ")).decision is None
 
 
@@ -150,7 +163,8 @@ def test_a_trusted_author_is_approved_when_nothing_else_speaks_up() -> None:
     rules = RulesConfig(trusted_authors=["Anna@social.example"])
     verdict = evaluate(rules, post())
     assert verdict == Verdict("approve", (Reason(
-        "trusted_author", "@anna@social.example is a trusted author"),))
+        "trusted_author", "@anna@social.example is a trusted author", "trusted_author",
+        {"author": "@anna@social.example"}),))
 
 
 def test_a_trusted_authors_flagged_post_is_flagged() -> None:
@@ -182,7 +196,8 @@ def test_all_reasons_are_reported_and_the_strongest_decides() -> None:
 def test_a_given_matcher_is_used_instead_of_the_rules_words() -> None:
     matcher = WordMatcher(["keynote"])
     verdict = evaluate(RulesConfig(), post("Great keynote"), matcher)
-    assert verdict.reasons == (Reason("blocked_word", "Contains the blocked word 'keynote'"),)
+    assert verdict.reasons == (Reason("blocked_word", "Contains the blocked word 'keynote'",
+                                      "blocked_word", {"word": "keynote"}),)
 
 
 def test_matchers_are_built_once_per_word_list() -> None:

@@ -65,6 +65,8 @@ async def test_tap_and_swipe_decide_and_a_short_drag_does_nothing(
         # The rule that flagged a post is the first thing on its card.
         flag = card(page, ids[2]).locator(".chip.flag")
         assert "Gesperrtes Wort" in await flag.inner_text()
+        # ...and why, in the desk's language, not the server's English sentence.
+        assert await flag.locator(".flag-detail").inner_text() == "Enthält „mist“"
 
         # Targets are big enough for a thumb.
         approve = card(page, ids[0]).locator("button[data-action='approve']")

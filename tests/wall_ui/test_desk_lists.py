@@ -269,3 +269,18 @@ async def test_language_switch_and_a_phone(desk_browser: Browser, tmp_path: Path
 
 async def _is(api: httpx.AsyncClient, post_id: int, status: str) -> bool:
     return (await post_status(api, post_id))[0] == status
+
+
+async def test_a_long_queue_loads_the_rest_when_scrolled_to_its_end(desk_browser: Browser,
+                                                                    tmp_path: Path) -> None:
+    async with desk_server(tmp_path, numbered(130)) as (server, api):
+        everything = [p["id"] for p in await queue(api)]
+        assert len(everything) == 130
+        page = await open_desk(desk_browser, server, viewport=(800, 1280))
+        await cards(page).nth(99).wait_for()
+        assert await cards(page).count() == 100  # one page at first
+        assert await page.locator("#pending-count").inner_text() == "130"
+        await page.locator("#more").scroll_into_view_if_needed()
+        await showing(page, everything)  # oldest first, each once
+        assert await page.locator("#more").is_hidden()
+        assert problems(page) == []

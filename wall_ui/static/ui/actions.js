@@ -164,7 +164,7 @@ export class Moderation {
       this.list.settle(post.id);
     }
     if (err instanceof NetworkError) message = `${who(post)}: ${say("desk_network_failed", { action: actionLabel(action) })}`;
-    else if (err instanceof ApiError && err.status === 403) message = say("desk_forbidden", { detail: err.message });
+    else if (err instanceof ApiError && err.status === 403) message = say("desk_forbidden");
     else message = say("desk_server_failed", { status: err instanceof ApiError ? err.status : "?", detail: err.message });
     this.toasts.show({ message, kind: "error", ms: 10_000 });
   }
@@ -192,6 +192,7 @@ export class Moderation {
         if (post && post.id === id) this.list.upsert(post);
       } catch (err) {
         if (err instanceof NetworkError) unreachable.push(id);
+        else if (err instanceof ApiError && err.status === 409) refused.push(conflictMessage(err.body, "undo"));
         else if (!(err instanceof ApiError && err.status === 401)) refused.push(err.message);
       }
     }));
@@ -263,6 +264,7 @@ export class Moderation {
       }
       const reason = conflict
         ? conflictMessage({
+          code: result.code,
           status: result.post_status ?? (latest && latest.status),
           by: result.by ?? (latest && latest.decided_by),
           detail: result.detail,

@@ -1,7 +1,7 @@
 // One post as a card on the desk. Everything from the post goes in through textContent.
 
 import { button, el, icon } from "./dom.js";
-import { age, say } from "./texts.js";
+import { age, say, t } from "./texts.js";
 
 // Rule names (app/rules) that have a label of their own; others show as "Regel NAME".
 const FLAG_RULES = new Set([
@@ -37,6 +37,13 @@ export function actionsFor(tab, post) {
     };
   }
   return { primary: [], secondary: [] };
+}
+
+/** The reason in the desk's language (from its code and values), else the server's sentence. */
+export function flagDetail(flag) {
+  const key = `desk_why_${flag.code}`;
+  if (flag.code && key in t) return say(key, flag.values || {});
+  return flag.detail || "";
 }
 
 function flagName(flag) {
@@ -134,7 +141,8 @@ export function renderCard(post, { tab, selecting = false, selected = false, now
       chip.dataset.rule = flag.rule;
       const words = el("span", "flag-words");
       words.append(el("strong", null, flagName(flag)));
-      if (flag.detail && !SELF_EXPLAINED.has(flag.rule)) words.append(el("span", "flag-detail", flag.detail));
+      const detail = flagDetail(flag);
+      if (detail && !SELF_EXPLAINED.has(flag.rule)) words.append(el("span", "flag-detail", detail));
       chip.append(icon("flag"), words);
       chips.append(chip);
     }

@@ -1,11 +1,15 @@
 // The desk's websocket, WS /ws/moderate/{event} (docs/moderation.md, "Live updates"): frames in,
 // reconnects with exponential backoff and full jitter, and "ready" as the cue to reload.
+// The server pings a quiet socket every 15 s; the page answers, and a socket that brings nothing
+// for 2.5 pings (a Wi-Fi that dropped without a close) is given up and reconnected.
 
 const BACKOFF_BASE_MS = 500;
 const BACKOFF_CAP_MS = 30_000;
 const STABLE_MS = 30_000; // a connection up this long resets the backoff
 const READY_WITHIN_MS = 10_000; // a handshake that hangs (bad Wi-Fi) is given up
 const SLOW_RETRY_MS = 20_000; // forbidden or unknown event: it may be fixed, no need to hammer
+const PING_MS = 15_000; // the server's ping interval until its "ready" says otherwise
+const WATCHDOG_PINGS = 2.5; // silent for more than two missed pings: the socket is dead
 
 const CLOSE_SIGNED_OUT = 4401;
 const CLOSE_FORBIDDEN = 4403;
@@ -29,6 +33,8 @@ export class LiveFeed {
     this.attempt = 0;
     this.timer = null;
     this.readyTimer = null;
+    this.watchdogTimer = null;
+    this.pingMs = PING_MS;
     this.liveSince = 0;
     // The browser often knows before the socket does: say so at once, and when the network is
     // back, do not sit out the rest of a backoff wait.
@@ -85,7 +91,14 @@ export class LiveFeed {
         return;
       }
       if (!frame || typeof frame !== "object") return;
-      if (frame.type === "ready") {
+      this.watch(ws);
+      if (frame.type === "ping") {
+        this.send(ws, { type: "pong" });
+      } else if (frame.type === "pong") {
+        // an answer to nothing we sent: harmless
+      } else if (frame.type === "ready") {
+        if (Number.isFinite(frame.ping_ms) && frame.ping_ms > 0) this.pingMs = frame.ping_ms;
+        this.watch(ws);
         clearTimeout(this.readyTimer);
         this.live = true;
         this.everLive = true;
@@ -108,6 +121,22 @@ export class LiveFeed {
     });
   }
 
+  /** (Re)start the watchdog: a live socket that stays silent this long is dead. */
+  watch(ws) {
+    clearTimeout(this.watchdogTimer);
+    this.watchdogTimer = setTimeout(() => {
+      if (ws === this.socket) this.suspect();
+    }, this.pingMs * WATCHDOG_PINGS);
+  }
+
+  send(ws, frame) {
+    try {
+      ws.send(JSON.stringify(frame));
+    } catch {
+      // closing: the close handler takes it from here
+    }
+  }
+
   /** Close the current socket ourselves; its late events are ignored from here on. */
   hangUp() {
     clearTimeout(this.timer);
@@ -126,6 +155,7 @@ export class LiveFeed {
 
   wentDown() {
     clearTimeout(this.readyTimer);
+    clearTimeout(this.watchdogTimer);
     if (this.live && Date.now() - this.liveSince >= STABLE_MS) this.attempt = 0;
     this.live = false;
     this.status();

@@ -44,13 +44,17 @@ export function actionLabel(action) {
 // Actions that decide a post: their 409 means someone else decided it first.
 const DECISIONS = new Set(["approve", "approve-pin", "reject", "hold", "unhold", "retract"]);
 
-/** "Schon freigegeben von anna" from a 409 answer ({detail, status, by}) to `action`. */
+// Conflict codes (app/post_changes.py) worded by the desk; "decided" names the decision.
+const WORDED = new Set(["paused", "pinned", "not_pinned", "held", "not_held", "undo_none", "undo_edit", "undo_expired"]);
+
+/** "Schon freigegeben von anna" from a 409 answer ({code, detail, status, by}) to `action`. */
 export function conflictMessage(body, action = "approve") {
-  const by = body && body.by;
-  const status = body && body.status;
+  const { by, status, code } = body || {};
   if (status === "deleted") return say("desk_conflict_deleted");
-  if (by && DECISIONS.has(action) && ["approved", "rejected", "retracted"].includes(status)) {
+  if (WORDED.has(code)) return say(`desk_conflict_${code}`, { by: by || "?" });
+  if (by && (DECISIONS.has(action) || code === "decided") && ["approved", "rejected", "retracted"].includes(status)) {
     return say(`desk_conflict_${status}`, { by });
   }
+  if (status && `desk_status_${status}` in t) return say("desk_conflict_state", { status: say(`desk_status_${status}`) });
   return say("desk_conflict_other", { detail: (body && body.detail) || "409" });
 }
