@@ -9,7 +9,15 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from app.rules import RulesConfig
 from ingest.registry import SOURCE_CONFIGS, SourceConfig
@@ -73,14 +81,69 @@ class ThemeConfig(_Strict):
                         "sans-serif, 'Noto Color Emoji'")
 
 
+# Files a wall shows (logo, background) or applies (custom CSS): kinds and size limits.
+ASSET_KINDS = {
+    "logo": ({".svg", ".png", ".jpg", ".jpeg", ".webp", ".gif"}, 2_000_000),
+    "background_image": ({".svg", ".png", ".jpg", ".jpeg", ".webp"}, 10_000_000),
+    "custom_css": ({".css"}, 200_000),
+}
+LAYOUTS = ("grid", "spotlight", "ticker")
+Layout = Literal["grid", "spotlight", "ticker"]
+
+
+class QrConfig(_Strict):
+    """A QR code in a corner of the wall, e.g. to the event app or a submission form."""
+
+    url: str = Field(min_length=1, max_length=500, pattern=r"^https?://\S+$")
+    text: str = Field(default="", max_length=120)  # the call to action beside it
+
+
 class WallConfig(_Strict):
     slug: Slug
     title: str = Field(default="", max_length=200)
-    layout: Literal["grid"] = "grid"
+    # grid: a masonry of cards; spotlight: one post large at a time; ticker: a lower third,
+    # one post at a time in a band at the bottom (beside stage slides, or as a stream overlay).
+    layout: Layout = "grid"
     max_posts: int = Field(default=30, ge=1, le=200)
+    # A burst of approvals is shown one post per pace_seconds (0: all at once).
+    pace_seconds: float = Field(default=2.0, ge=0, le=60)
+    # Grid: nothing new for this long, an earlier post is shown again (0: never).
+    # Spotlight and ticker: how long each post stays.
+    rotate_seconds: float = Field(default=12.0, ge=0, le=600)
     theme: ThemeConfig = ThemeConfig()
+    # Paths relative to config.yaml; served by the app itself (no CDN).
+    logo: Path | None = None
+    background_image: Path | None = None
+    custom_css: Path | None = None
+    qr: QrConfig | None = None
     # token: the wall (page and socket) needs ?token=… of a display (or any) account.
     access: Literal["public", "token"] = "public"
+
+    @field_validator("logo", "background_image", "custom_css")
+    @classmethod
+    def _asset(cls, value: Path | None, info: ValidationInfo) -> Path | None:
+        if value is None:
+            return None
+        base = Path((info.context or {}).get("base_dir", "."))
+        path = (base / value.expanduser()).resolve()
+        kinds, limit = ASSET_KINDS[str(info.field_name)]
+        if path.suffix.lower() not in kinds:
+            raise ValueError(f"must be one of {', '.join(sorted(kinds))}")
+        if not path.is_file():
+            raise ValueError(f"no such file ({path})")
+        if path.stat().st_size > limit:
+            raise ValueError(f"larger than {limit // 1000} KB")
+        return path
+
+    def options(self) -> dict[str, Any]:
+        """What the database keeps of the wall's display options (see Wall.options)."""
+        return {
+            "pace_seconds": self.pace_seconds,
+            "rotate_seconds": self.rotate_seconds,
+            "qr": self.qr.model_dump() if self.qr else None,
+            **{name: str(getattr(self, name)) if getattr(self, name) else None
+               for name in ASSET_KINDS},
+        }
 
 
 class EventConfig(_Strict):
@@ -170,13 +233,15 @@ def load_settings(path: Path, environ: dict[str, str] | None = None) -> Settings
             f"{path}: expected a mapping of settings at the top, got {type(raw).__name__}")
     if url := environ.get(DATABASE_URL_ENV):
         raw["database"] = {**(raw.get("database") or {}), "url": url}
-    return parse_settings(raw, source=str(path))
+    return parse_settings(raw, source=str(path), base_dir=path.parent)
 
 
-def parse_settings(raw: dict[str, Any], source: str = "config") -> Settings:
-    """Validate an already parsed settings mapping."""
+def parse_settings(raw: dict[str, Any], source: str = "config",
+                   base_dir: Path | None = None) -> Settings:
+    """Validate an already parsed settings mapping (file paths in it are relative to
+    `base_dir`, the current directory by default)."""
     try:
-        return Settings.model_validate(raw)
+        return Settings.model_validate(raw, context={"base_dir": base_dir or Path(".")})
     except ValidationError as exc:
         problems = "\n".join(f"  - {_describe(error)}" for error in exc.errors())
         raise ConfigError(f"{source} is not valid:\n{problems}") from None

@@ -9,7 +9,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.models import Media, RemoteFile
-from app.sanitize import clean_html, clean_text
+from app.sanitize import clean_html, clean_label, clean_text
 from ingest.base import NormalizedPost
 
 MEDIA_PATH = "/media"
@@ -45,8 +45,8 @@ async def content_values(session: AsyncSession, post: NormalizedPost) -> dict[st
     """The post's content columns, cleaned: everything an edit may change."""
     hashtags = [clean_text(tag, 100) for tag in post.hashtags][:50]
     text = clean_text(post.text)
-    author_name = clean_text(post.author.name, 200)
-    author_handle = clean_text(post.author.handle, 200)
+    author_name = clean_label(post.author.name)
+    author_handle = clean_label(post.author.handle)
     return {
         "is_reply": post.is_reply,
         "is_repost": post.is_repost,

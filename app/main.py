@@ -21,13 +21,24 @@ from sqlalchemy import func, select
 from app import migrate
 from app.config import Settings
 from app.db import create_engine, create_sessions
+from app.displays import DisplayStore
 from app.login_limits import LoginLimits
 from app.media import MediaCache
 from app.models import Event, User
 from app.posts import Conflict, PostNotFound, PostStore
 from app.presence import UserSockets
 from app.pubsub import Hub, load_backend
-from app.routes import audit, events, moderation_ws, pages, posts, status, wall_ws
+from app.routes import (
+    audit,
+    events,
+    moderation_ws,
+    pages,
+    posts,
+    status,
+    wall_assets,
+    wall_ws,
+    walls_api,
+)
 from app.routes import media as media_routes
 from app.rules import matcher_for
 from app.security import SecurityHeaders
@@ -67,7 +78,8 @@ def create_app(settings: Settings, *, start_sources: bool = True) -> FastAPI:
                 sessions, store, http,
                 allow_private_networks=settings.network.allow_private_addresses)
             state = AppState(settings=settings, engine=engine, sessions=sessions, hub=hub,
-                             http=http, media=media, store=store, feeds=feeds, runner=runner,
+                             http=http, media=media, store=store,
+                             displays=DisplayStore(sessions, hub), feeds=feeds, runner=runner,
                              templates=Jinja2Templates(directory=_ui_dir("templates")),
                              login_limits=LoginLimits(), user_sockets=UserSockets())
             async with sessions() as session:
@@ -104,6 +116,8 @@ def create_app(settings: Settings, *, start_sources: bool = True) -> FastAPI:
     app.include_router(status.router)
     app.include_router(posts.router)
     app.include_router(events.router)
+    app.include_router(walls_api.router)
+    app.include_router(wall_assets.router)
     app.include_router(audit.router)
     app.include_router(wall_ws.router)
     app.include_router(moderation_ws.router)
@@ -122,8 +136,8 @@ async def _not_found(request: Request, exc: Exception) -> JSONResponse:
 
 async def _conflict(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, Conflict)
-    return JSONResponse({"detail": str(exc), "status": exc.status, "by": exc.by},
-                        status_code=409)
+    return JSONResponse({"detail": str(exc), "code": exc.code, "status": exc.status,
+                         "by": exc.by}, status_code=409)
 
 
 def _version() -> str:

@@ -80,6 +80,8 @@ class Event(Base):
     rules: Mapped[dict[str, Any]] = mapped_column(default=dict)
     # Walls of a paused event keep what they show; approvals wait (retractions do not).
     paused: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The announcement every wall of the event shows now: {"text", "until"} (ISO time or null).
+    announcement: Mapped[dict[str, Any] | None] = mapped_column(default=None)
     # The last number of this event's wall sequence; only app.posts moves it.
     last_seq: Mapped[int] = mapped_column(BigInteger, default=0)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -99,6 +101,8 @@ class Wall(Base):
     layout: Mapped[str] = mapped_column(String(32), default="grid")
     max_posts: Mapped[int] = mapped_column(Integer, default=30)
     theme: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    # Pacing, rotation, QR code and asset paths (WallConfig.options), changeable live.
+    options: Mapped[dict[str, Any]] = mapped_column(default=dict)
     # public: anyone who can reach the server may open it; token: screens need a token.
     access: Mapped[str] = mapped_column(String(16), default="public")
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

@@ -43,6 +43,16 @@ def clean_text(text: str, limit: int = MAX_TEXT_CHARS) -> str:
     return _CONTROL.sub("", text)[:limit]
 
 
+# Invisible and direction-changing characters: in a name or handle they only serve to spoof
+# ("M\u202eallory" shows as "Myrolla"). Post text keeps them: right-to-left writing needs them.
+_INVISIBLE = re.compile("[\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]")
+
+
+def clean_label(text: str, limit: int = 200) -> str:
+    """A name or handle as plain text: like clean_text, and without invisible characters."""
+    return clean_text(_INVISIBLE.sub("", text), limit).strip()
+
+
 def html_to_text(html: str) -> str:
     """The readable text of a piece of markup, paragraphs kept as blank lines."""
     marked = re.sub(r"(?i)<br\s*/?>", "\n", html)

@@ -26,8 +26,12 @@ class MediaOut(BaseModel):
 
 
 class FlagOut(BaseModel):
+    """A rule's reason: an English sentence, and a code with values for translation."""
+
     rule: str
     detail: str
+    code: str = ""
+    values: dict[str, str] = {}
 
 
 class PostOut(BaseModel):

@@ -49,6 +49,7 @@ async def _apply_event(session: AsyncSession, config: EventConfig) -> None:
         wall.layout = wall_config.layout
         wall.max_posts = wall_config.max_posts
         wall.theme = wall_config.theme.model_dump()
+        wall.options = wall_config.options()
         wall.access = wall_config.access
     for old_wall in walls.values():
         await session.delete(old_wall)

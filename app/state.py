@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.config import Settings
 from app.db import Sessions
+from app.displays import DisplayStore
 from app.login_limits import LoginLimits
 from app.media import MediaCache
 from app.posts import PostStore
@@ -28,6 +29,7 @@ class AppState:
     http: httpx.AsyncClient
     media: MediaCache
     store: PostStore
+    displays: DisplayStore
     feeds: WallFeeds
     runner: IngestRunner
     templates: Jinja2Templates

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -11,7 +12,7 @@ from sqlalchemy.orm import selectinload
 
 from app.auth import from_bearer
 from app.db import Sessions, reading
-from app.models import APPROVED, Event, Post, Wall, WallChange
+from app.models import APPROVED, Event, Post, Wall, WallChange, utcnow
 from app.payloads import dumps
 
 # A wall further behind than this gets a fresh snapshot instead of a replay: past a few hundred
@@ -32,13 +33,33 @@ class WallInfo:
     event_name: str
     hashtags: tuple[str, ...]
     access: str = "public"
+    options: dict[str, Any] = field(default_factory=dict)
+    announcement: dict[str, Any] | None = None
+    version: int = 0  # changes whenever the wall's settings do (cache-busts its assets)
 
-    def frame(self) -> str:
-        return dumps({"type": "wall", "wall": {
+    def settings(self) -> dict[str, Any]:
+        """The wall's settings as walls get them (docs/protocol.md, "wall")."""
+        base = f"/wall/{self.slug}"
+        qr = self.options.get("qr")
+        return {
             "slug": self.slug, "title": self.title, "event": self.event_slug,
             "event_name": self.event_name, "hashtags": list(self.hashtags),
             "layout": self.layout, "max_posts": self.max_posts,
-        }})
+            "pace_seconds": self.options.get("pace_seconds", 2.0),
+            "rotate_seconds": self.options.get("rotate_seconds", 12.0),
+            "theme_url": f"{base}/theme.css?v={self.version}",
+            "logo_url": f"{base}/logo?v={self.version}" if self.options.get("logo") else None,
+            "background_url": (f"{base}/background?v={self.version}"
+                               if self.options.get("background_image") else None),
+            "custom_css_url": (f"{base}/custom.css?v={self.version}"
+                               if self.options.get("custom_css") else None),
+            "qr": ({"url": qr["url"], "text": qr.get("text", ""),
+                    "image_url": f"{base}/qr.svg?v={self.version}"} if qr else None),
+            "announcement": self.announcement,
+        }
+
+    def frame(self) -> str:
+        return dumps({"type": "wall", "wall": self.settings()})
 
 
 async def wall_token_valid(sessions: Sessions, token: str) -> bool:
@@ -54,10 +75,27 @@ async def find_wall(sessions: Sessions, slug: str) -> WallInfo | None:
     if row is None:
         return None
     wall, event = row
+    return wall_info(wall, event)
+
+
+def wall_info(wall: Wall, event: Event) -> WallInfo:
+    """A wall's settings as loaded from the database."""
     return WallInfo(id=wall.id, slug=wall.slug, title=wall.title or event.name,
                     layout=wall.layout, max_posts=wall.max_posts, theme=dict(wall.theme),
                     event_id=event.id, event_slug=event.slug, event_name=event.name,
-                    hashtags=tuple(event.hashtags), access=wall.access)
+                    hashtags=tuple(event.hashtags), access=wall.access,
+                    options=dict(wall.options or {}), announcement=current(event.announcement),
+                    version=int(wall.updated_at.timestamp() * 1000) if wall.updated_at else 0)
+
+
+def current(announcement: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The announcement if it is still on (its "until" not yet passed)."""
+    if not announcement:
+        return None
+    until = announcement.get("until")
+    if until and datetime.fromisoformat(until) <= utcnow():
+        return None
+    return announcement
 
 
 async def catch_up(

@@ -38,12 +38,12 @@ def _error(tmp_path: Path, settings: Any) -> str:
     return str(caught.value)
 
 
-def test_the_shipped_config_loads_with_a_main_wall_and_a_demo_source() -> None:
+def test_the_shipped_config_loads_with_two_walls_and_a_demo_source() -> None:
     settings = _load(SHIPPED_CONFIG)
 
     assert [e.slug for e in settings.events] == ["summit"]
     event = settings.events[0]
-    assert [w.slug for w in event.walls] == ["main"]
+    assert [(w.slug, w.layout) for w in event.walls] == [("main", "grid"), ("foyer", "spotlight")]
     assert [(s.type, s.name) for s in event.sources] == [("demo", "demo")]
     assert {"Werkstolz", "KundenZuFans"} <= set(event.hashtags)
     assert settings.database.url.startswith("sqlite+aiosqlite://")
@@ -296,3 +296,39 @@ def test_real_sources_are_accepted(tmp_path: Path) -> None:
         "https://mastodon.social", "https://social.example"]
     assert bluesky.name == "bluesky" and rss.name == "rss"
     assert "secret" not in repr(mastodon)
+
+
+def test_a_wall_takes_a_layout_pace_rotation_qr_and_files_next_to_the_config(
+        tmp_path: Path) -> None:
+    (tmp_path / "assets").mkdir()
+    (tmp_path / "assets" / "logo.svg").write_text("<svg xmlns='http://www.w3.org/2000/svg'/>")
+    (tmp_path / "assets" / "wall.css").write_text(".card { border-radius: 0 }")
+    wall = {"slug": "main", "layout": "spotlight", "pace_seconds": 1.5, "rotate_seconds": 8,
+            "logo": "assets/logo.svg", "custom_css": "assets/wall.css",
+            "qr": {"url": "https://example.com/mitmachen", "text": "Mitmachen!"}}
+    settings = _load(_write(tmp_path, {"events": [_event(walls=[wall])]}))
+    loaded = settings.events[0].walls[0]
+    assert loaded.layout == "spotlight"
+    assert loaded.logo == (tmp_path / "assets" / "logo.svg").resolve()
+    assert loaded.options() == {
+        "pace_seconds": 1.5, "rotate_seconds": 8.0,
+        "qr": {"url": "https://example.com/mitmachen", "text": "Mitmachen!"},
+        "logo": str((tmp_path / "assets" / "logo.svg").resolve()), "background_image": None,
+        "custom_css": str((tmp_path / "assets" / "wall.css").resolve())}
+
+
+@pytest.mark.parametrize(("field", "value", "expected"), [
+    ("layout", "masonry", "events[0].walls[0].layout = 'masonry': Input should be 'grid', "
+                          "'spotlight' or 'ticker'"),
+    ("logo", "missing.png", "events[0].walls[0].logo = 'missing.png': no such file"),
+    ("logo", "config.yaml", "events[0].walls[0].logo = 'config.yaml': must be one of .gif, "
+                            ".jpeg, .jpg, .png, .svg, .webp"),
+    ("custom_css", "style.txt", "must be one of .css"),
+    ("pace_seconds", -1, "events[0].walls[0].pace_seconds = -1: Input should be greater than "
+                         "or equal to 0"),
+    ("qr", {"url": "javascript:alert(1)"}, "events[0].walls[0].qr.url = 'javascript:alert(1)'"),
+])
+def test_wall_display_mistakes_are_named(tmp_path: Path, field: str, value: Any,
+                                         expected: str) -> None:
+    message = _error(tmp_path, {"events": [_event(walls=[{"slug": "main", field: value}])]})
+    assert expected in message

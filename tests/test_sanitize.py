@@ -6,7 +6,7 @@ import unicodedata
 
 import pytest
 
-from app.sanitize import MAX_TEXT_CHARS, clean_html, clean_text, html_to_text
+from app.sanitize import MAX_TEXT_CHARS, clean_html, clean_label, clean_text, html_to_text
 
 REL = 'rel="noopener noreferrer nofollow"'
 
@@ -100,3 +100,14 @@ def test_clean_text_cuts_at_the_limit() -> None:
     assert clean_text("x" * 20, limit=5) == "xxxxx"
     assert clean_text("e\u0301" * 4, limit=3) == "ééé"
     assert len(clean_text("y" * (MAX_TEXT_CHARS + 50))) == MAX_TEXT_CHARS
+
+
+@pytest.mark.parametrize(("raw", "expected"), [
+    ("M\u202eallory", "Mallory"),
+    ("\u2066Anna\u2069 Weiß", "Anna Weiß"),
+    ("@jo\u200berg@social.example", "@joerg@social.example"),
+    (" Zoë\ufeff ", "Zoë"),
+    ("محمد", "محمد"),
+])
+def test_names_and_handles_lose_invisible_and_direction_tricks(raw: str, expected: str) -> None:
+    assert clean_label(raw) == expected

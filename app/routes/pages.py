@@ -67,8 +67,7 @@ async def wall_page(slug: str, request: Request, state: StateDep) -> HTMLRespons
             return _page(request, state, "not_found.html", status_code=401,
                          message=TEXTS[lang]["wall_needs_token"])
         ws_path += "?" + urlencode({"token": token})
-    return _page(request, state, "wall.html", wall=wall, ws_path=ws_path,
-                 theme_css_url=f"/wall/{wall.slug}/theme.css")
+    return _page(request, state, "wall.html", wall=wall, ws_path=ws_path)
 
 
 @router.get("/wall/{slug}/theme.css")

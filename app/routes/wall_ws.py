@@ -79,9 +79,7 @@ async def _serve(websocket: WebSocket, state: AppState, wall: WallInfo, listener
                  last_seq: int | None) -> None:
     # Joined the feed before reading the database: whatever is committed after the read
     # arrives through the listener, and anything at or below `sent` is skipped there.
-    sent, frames = await catch_up(state.sessions, wall, last_seq)
-    for frame in frames:
-        await websocket.send_text(frame)
+    sent = await _catch_up(websocket, state, wall, last_seq)
     lock = asyncio.Lock()  # the sender and the receiver (answering pings) share the socket
     sender = asyncio.create_task(_send_live(websocket, lock, listener, sent))
     receiver = asyncio.create_task(_receive(websocket, lock))
@@ -92,6 +90,17 @@ async def _serve(websocket: WebSocket, state: AppState, wall: WallInfo, listener
             await task
     for task in done:
         task.result()  # re-raise _Close or WebSocketDisconnect
+
+
+async def _catch_up(websocket: WebSocket, state: AppState, wall: WallInfo,
+                    last_seq: int | None) -> int:
+    """Send the snapshot or the replay; the sequence number the wall is at afterwards."""
+    # A function of its own so that the frames (a snapshot can be 100 KB) are freed once
+    # sent, not held for as long as the wall stays connected.
+    sent, frames = await catch_up(state.sessions, wall, last_seq)
+    for frame in frames:
+        await websocket.send_text(frame)
+    return sent
 
 
 async def _send_live(websocket: WebSocket, lock: asyncio.Lock, listener: Listener,

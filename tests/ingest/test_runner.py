@@ -157,9 +157,10 @@ async def test_a_failing_source_is_retried_and_does_not_stop_its_neighbour(
         assert demo["last_error"] is None
         assert await ingest.external_ids("demo") == ["p01", "p02", "p03"]
 
-        flaky = ingest.health("flaky")
-        assert flaky is not None
-        assert flaky["state"] == "backoff"
+        # Retried every few milliseconds: catch it between two attempts.
+        flaky = await wait_for(
+            lambda: (h := ingest.health("flaky")) and h["state"] == "backoff" and h,
+            what="the failing source to wait for its next attempt")
         assert flaky["last_error"] == "feed.example answered 503 Service Unavailable"
         assert flaky["last_success"] is None
         assert _time(flaky["next_attempt"]) > datetime.now(UTC) - timedelta(seconds=5)

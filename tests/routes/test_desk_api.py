@@ -227,3 +227,22 @@ async def test_the_audit_log_is_for_organizers(server: Server, api: httpx.AsyncC
     assert exported.headers["content-type"].startswith("text/csv")
     assert [r["action"] for r in rows] == ["approve", "reject"]
     assert rows[0]["post_id"] == str(ids["anna"]) and rows[0]["actor"] == "mia"
+
+
+async def test_a_flagged_post_carries_its_reason_for_translation(
+        database_url: str, tmp_path: Path) -> None:
+    posts_file = tmp_path / "posts.json"
+    posts_file.write_text(json.dumps([{"id": "m", "author": {"name": "Mo", "handle": "@mo"},
+                                       "text": "So ein Mist #Werkstolz"}]), encoding="utf-8")
+    settings = make_settings(database_url, sources=[demo_source(posts_file)],
+                             rules={"blocked_words": ["mist"]})
+    async with running(settings) as srv, srv.client(await srv.token("mia")) as api:
+        items = await wait_for(lambda: _items(api), what="the flagged post")
+    assert items[0]["flags"] == [{"rule": "blocked_word",
+                                  "detail": "Contains the blocked word 'mist'",
+                                  "code": "blocked_word", "values": {"word": "mist"}}]
+
+
+async def _items(api: httpx.AsyncClient) -> list[dict[str, object]]:
+    items: list[dict[str, object]] = (await api.get("/api/posts")).json()["items"]
+    return items

@@ -4,7 +4,7 @@
 // allows) so that a new post can slide in and the others glide to their new places, instead of
 // every column reflowing at once as CSS columns would.
 
-import { createCard, refreshTimes, updateCard } from "./render.js";
+import { createCard, refreshTimes, releaseCard, updateCard } from "./render.js";
 import { keyOf } from "./store.js";
 
 const MOVE_MS = 800;
@@ -51,6 +51,11 @@ export class GridLayout {
       let card = this.cards.get(key);
       if (card) {
         updateCard(card, post, this.ctx);
+        if (info.reason === "reshow" && key === info.key) {
+          // Shown again: it comes in at the top like a new post instead of gliding up.
+          this.positions.delete(card);
+          this.entering.add(card);
+        }
       } else {
         card = createCard(post, this.ctx);
         this.cards.set(key, card);
@@ -81,6 +86,7 @@ export class GridLayout {
     this.positions.delete(card);
     this.resizeObserver.unobserve(card);
     card.remove();
+    releaseCard(card);
   }
 
   markFresh(card) {

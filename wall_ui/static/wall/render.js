@@ -2,6 +2,7 @@
 // textContent and attribute setters, never as markup.
 
 import { keyOf } from "./store.js";
+import { releaseVideo, watchVideo } from "./videos.js";
 
 const SVG_NS = "http://www.w3.org/2000/svg";
 const MAX_MEDIA = 3;
@@ -29,6 +30,20 @@ export function updateCard(card, post, ctx) {
   if (signatures.get(card) === JSON.stringify(post)) return false;
   fillCard(card, post, ctx);
   return true;
+}
+
+/**
+ * Let go of a card's pictures and videos once it has left the screen: without a source an image
+ * drops its decoded bitmap and a video its decoder and buffers at once, not whenever the garbage
+ * collector gets to the detached card. Call it after the card is out of the page (or about to be
+ * refilled); the card is not meant to be shown again.
+ */
+export function releaseCard(card) {
+  for (const video of card.querySelectorAll("video")) releaseVideo(video);
+  for (const img of card.querySelectorAll("img")) {
+    img.removeAttribute("srcset");
+    img.removeAttribute("src");
+  }
 }
 
 /** Refresh the "vor 3 Min." labels of every card under root. */
@@ -59,6 +74,7 @@ function fillCard(card, post, ctx) {
   );
   if (post.pinned) card.dataset.pinned = "true";
   else delete card.dataset.pinned;
+  if (card.firstChild) releaseCard(card); // refilled: the old media go first
 
   const parts = [];
   if (post.pinned) parts.push(pinBadge(i18n.t.pinned));
@@ -157,13 +173,18 @@ function mediaBlock(media, sensitive, i18n) {
   if (shown.length === 1) block.style.aspectRatio = String(singleRatio(shown[0]));
   for (const [index, item] of shown.entries()) {
     const cell = el("div", "card__media-item");
-    const img = document.createElement("img");
-    img.alt = stringOr(item.alt, "");
-    img.decoding = "async";
-    img.referrerPolicy = "no-referrer";
-    img.addEventListener("error", () => cell.classList.add("is-broken"), { once: true });
-    img.src = item.src;
-    cell.append(img);
+    if (item.video) {
+      cell.classList.add("card__media-item--video");
+      cell.append(videoOf(item, sensitive));
+    } else {
+      const img = document.createElement("img");
+      img.alt = stringOr(item.alt, "");
+      img.decoding = "async";
+      img.referrerPolicy = "no-referrer";
+      img.addEventListener("error", () => cell.classList.add("is-broken"), { once: true });
+      img.src = item.src;
+      cell.append(img);
+    }
     const more = media.length - shown.length;
     if (more > 0 && index === shown.length - 1) {
       cell.append(el("span", "card__media-more", i18n.t.moreMedia(more)));
@@ -175,6 +196,28 @@ function mediaBlock(media, sensitive, i18n) {
     block.append(el("span", "card__media-veil", i18n.t.sensitive));
   }
   return block;
+}
+
+/**
+ * A video (or a GIF, which sources deliver as a short video): muted, looping, inline, and
+ * playing only while it is on screen (videos.js). Behind a content warning it stays a still,
+ * blurred like the pictures, and is never started.
+ */
+function videoOf(item, sensitive) {
+  const video = document.createElement("video");
+  video.muted = true;
+  video.defaultMuted = true; // the `muted` attribute, so the markup says so too
+  video.loop = true;
+  video.playsInline = true;
+  video.preload = "metadata";
+  video.disablePictureInPicture = true;
+  video.disableRemotePlayback = true;
+  const alt = stringOr(item.alt, "");
+  if (alt) video.setAttribute("aria-label", alt);
+  if (item.poster) video.poster = item.poster;
+  video.src = item.src;
+  if (!sensitive) watchVideo(video);
+  return video;
 }
 
 function metaRow(post, ctx) {
@@ -207,9 +250,18 @@ function mediaOf(post) {
   const out = [];
   for (const item of post.media) {
     if (!item || typeof item !== "object") continue;
-    // Videos and GIFs are shown by their still preview: a wall has no controls to play them.
-    const src = item.kind === "image" ? item.url || item.preview_url : item.preview_url;
-    if (typeof src === "string" && src) out.push({ ...item, src });
+    const url = stringOr(item.url, "");
+    const preview = stringOr(item.preview_url, "");
+    if (item.kind === "video" || item.kind === "gifv") {
+      // The still is only a poster if it is a picture: without a preview of its own a video's
+      // preview_url is the video file again.
+      if (url) out.push({ ...item, video: true, src: url, poster: preview !== url ? preview : "" });
+      else if (preview) out.push({ ...item, src: preview });
+    } else if (item.kind === "image" || item.kind === undefined) {
+      const src = url || preview;
+      if (src) out.push({ ...item, src });
+    }
+    // Audio has nothing to show on a wall.
   }
   return out;
 }

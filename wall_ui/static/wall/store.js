@@ -82,6 +82,15 @@ export class PostStore {
     this.trim();
   }
 
+  /** Show the longest-shown unpinned post again, at the front (the wall keeps moving). */
+  reshowOldest() {
+    const unpinned = this.order.filter((key) => !this.posts.get(key).pinned);
+    if (unpinned.length < 2) return;
+    const key = unpinned[unpinned.length - 1];
+    this.order = [key, ...this.order.filter((other) => other !== key)];
+    this.notify({ reason: "reshow", key });
+  }
+
   remove(id) {
     const key = keyOf(id);
     if (!this.posts.has(key)) return;
