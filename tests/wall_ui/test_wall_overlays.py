@@ -149,7 +149,8 @@ async def test_a_burst_is_paced_and_a_quiet_wall_keeps_moving(desk_browser: Brow
         # One at a time (pace 0.6 s), not flashed by. (The first card's time is taken after the
         # page's first layout, which makes the first gap look shorter: it is left out.)
         gaps = [b[1] - a[1] for a, b in itertools.pairwise(arrivals[1:5])]
-        assert min(gaps) >= 500, gaps
+        # A burst without pacing comes up within milliseconds; timers jitter under load.
+        assert min(gaps) >= 350 and sum(gaps) / len(gaps) >= 500, gaps
 
         # Nothing new for a while: an earlier post comes to the front again, none is doubled.
         first = (await _shown(page))[0]

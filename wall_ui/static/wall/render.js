@@ -35,8 +35,8 @@ export function updateCard(card, post, ctx) {
 /**
  * Let go of a card's pictures and videos once it has left the screen: without a source an image
  * drops its decoded bitmap and a video its decoder and buffers at once, not whenever the garbage
- * collector gets to the detached card. Call it after the card is out of the page (or about to be
- * refilled); the card is not meant to be shown again.
+ * collector gets to the detached card. Layouts call it on a card they have taken out of the page
+ * (it is not shown again); a refill (updateCard) calls it on the contents it replaces.
  */
 export function releaseCard(card) {
   for (const video of card.querySelectorAll("video")) releaseVideo(video);

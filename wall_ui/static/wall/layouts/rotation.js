@@ -286,7 +286,7 @@ export class RotatingLayout {
       if (fits()) return;
     }
     if (!text) return;
-    // Still too long at the smallest size: fewer lines, the last one fading out.
+    // Still too long at the smallest size: fewer lines, the last one ending in an ellipsis.
     let lines = parseInt(getComputedStyle(text).getPropertyValue("--lines"), 10) || 6;
     while (lines > 2 && !boxFits()) {
       lines -= 1;
