@@ -4,7 +4,7 @@
 // allows) so that a new post can slide in and the others glide to their new places, instead of
 // every column reflowing at once as CSS columns would.
 
-import { createCard, refreshTimes, releaseCard, updateCard } from "./render.js";
+import { createCard, discardCard, refreshTimes, updateCard } from "./render.js";
 import { keyOf } from "./store.js";
 
 const MOVE_MS = 800;
@@ -85,8 +85,7 @@ export class GridLayout {
     this.entering.delete(card);
     this.positions.delete(card);
     this.resizeObserver.unobserve(card);
-    card.remove();
-    releaseCard(card);
+    discardCard(card);
   }
 
   markFresh(card) {

@@ -35,15 +35,22 @@ export function updateCard(card, post, ctx) {
 /**
  * Let go of a card's pictures and videos once it has left the screen: without a source an image
  * drops its decoded bitmap and a video its decoder and buffers at once, not whenever the garbage
- * collector gets to the detached card. Layouts call it on a card they have taken out of the page
- * (it is not shown again); a refill (updateCard) calls it on the contents it replaces.
+ * collector gets to the detached card. discardCard calls it just before a card leaves the page
+ * for good; a refill (updateCard) calls it on the contents it replaces.
  */
-export function releaseCard(card) {
+function releaseCard(card) {
   for (const video of card.querySelectorAll("video")) releaseVideo(video);
   for (const img of card.querySelectorAll("img")) {
     img.removeAttribute("srcset");
     img.removeAttribute("src");
   }
+}
+
+/** Take a card off the page for good, its media released first: in Chromium, an image whose
+    src goes away only after it left the document keeps the whole card alive. */
+export function discardCard(card) {
+  releaseCard(card);
+  card.remove();
 }
 
 /** Refresh the "vor 3 Min." labels of every card under root. */

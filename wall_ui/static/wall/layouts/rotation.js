@@ -6,14 +6,14 @@
 // - A post that leaves the list while it is shown goes at once (a retraction: a moderator pulled
 //   it for a reason), and the post after it comes in.
 // - The DOM holds the card on show and, for the length of a cross-fade, the one going: never a
-//   node per post. A card that has gone is released (render.js releaseCard): its pictures and
+//   node per post. A card that has gone is discarded (render.js discardCard): its pictures and
 //   videos free their memory at once.
 // - rotateSeconds 0: no rotation; the post on show stays until a new one arrives.
 //
 // A subclass sets the class names, the sizes its text may take (largest first; CSS styles each
 // `data-size`), how a card is arranged (arrange) and how cards come and go (keyframes).
 
-import { createCard, refreshTimes, releaseCard, updateCard } from "../render.js";
+import { createCard, discardCard, refreshTimes, updateCard } from "../render.js";
 import { keyOf } from "../store.js";
 
 const DEFAULT_ROTATE_SECONDS = 12;
@@ -71,8 +71,7 @@ export class RotatingLayout {
     for (const card of [this.outgoing && this.outgoing.card, this.current && this.current.card]) {
       if (!card) continue;
       for (const animation of card.getAnimations()) animation.cancel();
-      card.remove();
-      releaseCard(card);
+      discardCard(card);
     }
     this.outgoing = null;
     this.current = null;
@@ -232,8 +231,7 @@ export class RotatingLayout {
     this.current = null;
     if (immediately) {
       for (const animation of card.getAnimations()) animation.cancel();
-      card.remove();
-      releaseCard(card);
+      discardCard(card);
       return;
     }
     card.classList.add("is-leaving");
@@ -256,8 +254,7 @@ export class RotatingLayout {
     this.outgoing = null;
     animation.onfinish = null;
     animation.cancel();
-    card.remove();
-    releaseCard(card);
+    discardCard(card);
   }
 
   /** Arrange a new (or refilled) card for this layout; then fit its text. */

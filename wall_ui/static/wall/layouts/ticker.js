@@ -3,7 +3,7 @@
 // picture as a thumbnail; the rest of the stage stays empty (for slides or a stream beside or
 // above it). It moves on every rotateSeconds, by the rules in rotation.js.
 
-import { releaseCard } from "../render.js";
+import { discardCard } from "../render.js";
 import { el, RotatingLayout } from "./rotation.js";
 
 export class TickerLayout extends RotatingLayout {
@@ -72,8 +72,7 @@ export class TickerLayout extends RotatingLayout {
 function thumbnail(media, post, i18n) {
   const cells = [...media.querySelectorAll(".card__media-item")];
   for (const cell of cells.slice(1)) {
-    cell.remove();
-    releaseCard(cell);
+    discardCard(cell);
   }
   for (const more of media.querySelectorAll(".card__media-more")) more.remove();
   media.className = media.className.replace(/card__media--\d+/, "card__media--1");
