@@ -9,6 +9,7 @@ from sqlalchemy import select
 from app.auth import Principal
 from app.db import Sessions
 from app.models import Post, UserEvent
+from app.queue import UnknownEvent, event_id_of
 
 
 async def moderated_events(sessions: Sessions, principal: Principal) -> frozenset[int] | None:
@@ -24,6 +25,16 @@ async def moderated_events(sessions: Sessions, principal: Principal) -> frozense
 def require_event(allowed: frozenset[int] | None, event_id: int) -> None:
     if allowed is not None and event_id not in allowed:
         raise HTTPException(status.HTTP_403_FORBIDDEN, "you are not a moderator of this event")
+
+
+async def moderated_event(sessions: Sessions, principal: Principal, slug: str) -> int:
+    """The id of the event `slug` if the caller moderates it: 404 if there is none, else 403."""
+    try:
+        event_id = await event_id_of(sessions, slug)
+    except UnknownEvent:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no event {slug!r}") from None
+    require_event(await moderated_events(sessions, principal), event_id)
+    return event_id
 
 
 async def require_post_access(sessions: Sessions, principal: Principal, post_id: int) -> None:

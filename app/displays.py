@@ -14,7 +14,7 @@ from app.config import Layout, QrConfig, ThemeConfig
 from app.db import Sessions, writing
 from app.models import Event, Wall, utcnow
 from app.payloads import iso
-from app.post_changes import Outbox, log, next_seq
+from app.post_changes import Outbox, log, next_seq, publish
 from app.pubsub import Hub
 from app.walls import WallInfo, wall_info
 
@@ -80,7 +80,7 @@ class DisplayStore:
             seq = await next_seq(session, event.id)
             log(session, event.id, {"type": "change", "seq": seq, "kind": "wall",
                                     "wall": info.settings()}, outbox)
-        await self._publish(outbox)
+        await publish(self.hub, outbox)
         return info
 
     async def announce(self, event_id: int, announcement: Announcement | None
@@ -98,9 +98,5 @@ class DisplayStore:
             seq = await next_seq(session, event_id)
             log(session, event_id, {"type": "change", "seq": seq, "kind": "announcement",
                                     "announcement": shown}, outbox)
-        await self._publish(outbox)
+        await publish(self.hub, outbox)
         return shown
-
-    async def _publish(self, outbox: Outbox) -> None:
-        for channel, message in outbox:
-            await self.hub.publish(channel, message)

@@ -22,6 +22,7 @@ from app.models import (
     WallChange,
 )
 from app.payloads import dumps, moderation_post, wall_post
+from app.pubsub import Hub
 
 Outbox = list[tuple[str, str]]
 
@@ -112,6 +113,12 @@ async def next_seq(session: AsyncSession, event_id: int) -> int:
         )
     ).scalar_one()
     return seq
+
+
+async def publish(hub: Hub, outbox: Outbox) -> None:
+    """Send what a committed transaction queued for walls and moderators."""
+    for channel, message in outbox:
+        await hub.publish(channel, message)
 
 
 def log(session: AsyncSession, event_id: int, frame: dict[str, Any], outbox: Outbox, *,

@@ -42,6 +42,7 @@ from app.post_changes import (
     differs_from_shown,
     load,
     moderation_frame,
+    publish,
     wall_change,
 )
 from app.post_rules import flags, judge, rules_of
@@ -105,7 +106,7 @@ class PostStore:
             else:
                 result = await self._create(session, event_id, source_id, post, auto_approve,
                                             outbox)
-        await self._publish(outbox)
+        await publish(self.hub, outbox)
         if outbox:
             self._on_new_media()
         return result
@@ -129,7 +130,7 @@ class PostStore:
             else:
                 post = await self._undo(session, post_id, actor, outbox)
             view = moderation_post(post, post.source.type, post.source.name)
-        await self._publish(outbox)
+        await publish(self.hub, outbox)
         return view
 
     async def delete_at_source(self, *, source_id: int, external_id: str) -> bool:
@@ -156,7 +157,7 @@ class PostStore:
             if row.status == APPROVED:
                 await wall_change(session, post, "retracted", outbox)
             outbox.append(moderation_frame("post.updated", post))
-        await self._publish(outbox)
+        await publish(self.hub, outbox)
         return True
 
     async def set_paused(self, event_id: int, paused: bool) -> dict[str, Any]:
@@ -180,7 +181,7 @@ class PostStore:
                      "moderation": event.moderation}
             outbox.append((channels.moderation(event_id),
                            dumps({"type": "event.updated", "event": state})))
-        await self._publish(outbox)
+        await publish(self.hub, outbox)
         return state
 
     async def enforce_rules(self, event_id: int) -> int:
@@ -354,10 +355,6 @@ class PostStore:
             await wall_change(session, post, wall_kind, outbox, reshow=last.action == "retract")
         outbox.append(moderation_frame("post.updated", post))
         return post
-
-    async def _publish(self, outbox: Outbox) -> None:
-        for channel, message in outbox:
-            await self.hub.publish(channel, message)
 
 
 _BACK_TO_QUEUE = {"status": PENDING, "decided_at": None, "decided_by": None, "pinned": False}

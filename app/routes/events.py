@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, HTTPException
+from fastapi import APIRouter
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from app.access import moderated_events, require_event
+from app.access import moderated_event, moderated_events
 from app.deps import ModeratorDep, StateDep
 from app.models import Event
 from app.schemas import ErrorOut, EventOut
@@ -32,11 +32,7 @@ async def list_events(state: StateDep, moderator: ModeratorDep) -> list[dict[str
 
 
 async def _pause(slug: str, paused: bool, state: Any, moderator: Any) -> dict[str, Any]:
-    async with state.sessions() as session:
-        event_id = await session.scalar(select(Event.id).where(Event.slug == slug))
-    if event_id is None:
-        raise HTTPException(404, f"no event {slug!r}")
-    require_event(await moderated_events(state.sessions, moderator), event_id)
+    event_id = await moderated_event(state.sessions, moderator, slug)
     result: dict[str, Any] = await state.store.set_paused(event_id, paused)
     return result
 

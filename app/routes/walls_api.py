@@ -8,7 +8,7 @@ from typing import Any
 from fastapi import APIRouter, HTTPException
 from sqlalchemy import select
 
-from app.access import moderated_events, require_event, require_organizer
+from app.access import moderated_event, moderated_events, require_organizer
 from app.deps import ModeratorDep, StateDep
 from app.displays import Announcement, WallNotFound, WallUpdate
 from app.models import Event, Wall
@@ -42,21 +42,12 @@ async def update_wall(slug: str, update: WallUpdate, state: StateDep,
     return {**info.settings(), "theme": info.theme}
 
 
-async def _event_id(state: Any, moderator: Any, slug: str) -> int:
-    async with state.sessions() as session:
-        event_id = await session.scalar(select(Event.id).where(Event.slug == slug))
-    if event_id is None:
-        raise HTTPException(404, f"no event {slug!r}")
-    require_event(await moderated_events(state.sessions, moderator), event_id)
-    return int(event_id)
-
-
 @router.put("/events/{slug}/announcement",
             responses={403: {"model": ErrorOut}, 404: {"model": ErrorOut}},
             summary="Show a message on every wall of the event (for `seconds`, or until removed)")
 async def announce(slug: str, announcement: Announcement, state: StateDep,
                    moderator: ModeratorDep) -> dict[str, Any]:
-    event_id = await _event_id(state, moderator, slug)
+    event_id = await moderated_event(state.sessions, moderator, slug)
     return {"announcement": await state.displays.announce(event_id, announcement)}
 
 
@@ -64,5 +55,5 @@ async def announce(slug: str, announcement: Announcement, state: StateDep,
                responses={403: {"model": ErrorOut}, 404: {"model": ErrorOut}},
                summary="Take the announcement off the walls")
 async def take_down(slug: str, state: StateDep, moderator: ModeratorDep) -> dict[str, Any]:
-    event_id = await _event_id(state, moderator, slug)
+    event_id = await moderated_event(state.sessions, moderator, slug)
     return {"announcement": await state.displays.announce(event_id, None)}

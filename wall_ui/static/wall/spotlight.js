@@ -1,7 +1,7 @@
 // Spotlight: one post shown large over the wall for a while, because a moderator asked for it
 // (change kind "spotlight"). A newer spotlight replaces it; retracting the post ends it at once.
 
-import { createCard } from "./render.js";
+import { createCard, discardCard } from "./render.js";
 
 export class Spotlight {
   constructor(doc, ctx) {
@@ -35,7 +35,8 @@ export class Spotlight {
     this.timer = null;
     this.postId = null;
     this.root.hidden = true;
-    this.root.replaceChildren();
+    const card = this.root.firstElementChild;
+    if (card) discardCard(card);
     delete this.doc.body.dataset.spotlight;
   }
 }

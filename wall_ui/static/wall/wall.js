@@ -98,6 +98,8 @@ function main() {
   // A reload in the same tab shows the posts it had and resumes instead of starting over.
   const memory = new SessionMemory(wsPath);
   const restored = memory.restore();
+  // Posts still waiting their turn are kept too: the seq says they arrived.
+  const remember = (seq) => memory.save(seq, [...pacer.queued.reverse(), ...store.entries()]);
   store.replace(restored ? restored.posts : [], { reason: "restore" });
   if (restored) body.dataset.seq = String(restored.seq);
 
@@ -126,8 +128,7 @@ function main() {
       },
       onSeq(seq) {
         body.dataset.seq = String(seq);
-        // Posts still waiting their turn are kept too: the seq says they arrived.
-        memory.save(seq, [...pacer.queued.reverse(), ...store.entries()]);
+        remember(seq);
       },
       onStatus(status) {
         shell.setStatus(status);
@@ -138,7 +139,7 @@ function main() {
       },
     },
   });
-  pacer.onRelease = () => memory.save(connection.seq, [...pacer.queued.reverse(), ...store.entries()]);
+  pacer.onRelease = () => remember(connection.seq);
   connection.start();
   setInterval(() => view.refreshTimes(), TIME_REFRESH_MS);
 }
