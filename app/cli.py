@@ -3,20 +3,37 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import os
+import socket
 import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 import click
 
 from app.config import ConfigError, Settings, load_settings
 
+if TYPE_CHECKING:
+    import uvicorn
+
 T = TypeVar("T")
 
 CONFIG_ENV = "SOCIALWALL_CONFIG"
+# uvicorn's exit status when the server could not start (uvicorn.run's).
+STARTUP_FAILURE = 3
+# A peer that has acknowledged none of the data sent to it for this long (a frozen screen
+# that stopped reading, a tablet gone off the network) is dropped by the kernel: otherwise
+# its socket, and the megabytes queued for it, would stay until the peer itself goes away.
+UNACKNOWLEDGED_TIMEOUT_MS = 30_000
+# Thousands of connected walls keep about a million objects alive. With Python's default
+# thresholds (a young collection every 700 allocations) the objects each wall waits on between
+# two frames are promoted to the oldest generation, and every few fan-outs a full collection
+# walks them all: a pause of about a second at 5,000 walls (bench/README.md). Young
+# collections this much rarer promote next to nothing, so full collections become rare.
+GC_THRESHOLDS = (50_000, 10, 10)
 
 config_option = click.option(
     "--config", "config_path", type=click.Path(path_type=Path, dir_okay=False),
@@ -68,9 +85,39 @@ def serve(config_path: Path, host: str | None, port: int | None, log_level: str)
     settings = _settings(config_path)
     logging.basicConfig(level=log_level.upper(),
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    uvicorn.run(create_app(settings), host=host or settings.server.host,
-                port=port or settings.server.port, log_level=log_level,
-                proxy_headers=True, timeout_graceful_shutdown=5)
+    gc.set_threshold(*GC_THRESHOLDS)
+    _run(uvicorn.Config(
+        create_app(settings), host=host or settings.server.host,
+        port=port or settings.server.port, log_level=log_level, proxy_headers=True,
+        timeout_graceful_shutdown=5,
+        # permessage-deflate keeps a zlib compressor and decompressor per socket (about 50 KB
+        # per connected wall) and compresses every frame once per wall: too dear for a few
+        # KB of JSON on a venue's network (bench/README.md has the figures).
+        ws_per_message_deflate=False,
+        # The wall and moderation sockets have a heartbeat of their own (docs/protocol.md)
+        # that closes silent peers; uvicorn's pings on top doubled the idle sockets' writes.
+        ws_ping_interval=None))
+
+
+def _run(config: uvicorn.Config) -> None:
+    """Serve like uvicorn.run, on a listening socket of our own (see _listen)."""
+    import uvicorn
+
+    server = uvicorn.Server(config)
+    try:
+        server.run(sockets=[_listen(config)])
+    except KeyboardInterrupt:
+        pass
+    if not server.started:
+        sys.exit(STARTUP_FAILURE)
+
+
+def _listen(config: uvicorn.Config) -> socket.socket:
+    """Bind the listening socket; the connections it accepts inherit its options."""
+    sock = config.bind_socket()
+    if hasattr(socket, "TCP_USER_TIMEOUT"):  # Linux only
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_USER_TIMEOUT, UNACKNOWLEDGED_TIMEOUT_MS)
+    return sock
 
 
 @main.command()

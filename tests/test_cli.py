@@ -190,7 +190,7 @@ def test_token_create_for_an_unknown_user_fails(config: Path) -> None:
 def test_serve_with_a_broken_config_exits_before_listening(
         broken_config: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     started: list[object] = []
-    monkeypatch.setattr(uvicorn, "run", lambda *args, **kwargs: started.append(args))
+    monkeypatch.setattr(uvicorn.Server, "run", lambda *args, **kwargs: started.append(args))
 
     result = _run("serve", "--config", str(broken_config))
 
