@@ -78,25 +78,17 @@ def main() -> None:
               type=click.Choice(["debug", "info", "warning", "error"]))
 def serve(config_path: Path, host: str | None, port: int | None, log_level: str) -> None:
     """Run the web app and the ingest workers in one process."""
-    import uvicorn
-
     from app.main import create_app
+    from app.serving import uvicorn_config
 
     settings = _settings(config_path)
     logging.basicConfig(level=log_level.upper(),
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     gc.set_threshold(*GC_THRESHOLDS)
-    _run(uvicorn.Config(
+    _run(uvicorn_config(
         create_app(settings), host=host or settings.server.host,
         port=port or settings.server.port, log_level=log_level, proxy_headers=True,
-        timeout_graceful_shutdown=5,
-        # permessage-deflate keeps a zlib compressor and decompressor per socket (about 50 KB
-        # per connected wall) and compresses every frame once per wall: too dear for a few
-        # KB of JSON on a venue's network (bench/README.md has the figures).
-        ws_per_message_deflate=False,
-        # The wall and moderation sockets have a heartbeat of their own (docs/protocol.md)
-        # that closes silent peers; uvicorn's pings on top doubled the idle sockets' writes.
-        ws_ping_interval=None))
+        timeout_graceful_shutdown=5))
 
 
 def _run(config: uvicorn.Config) -> None:

@@ -1,8 +1,6 @@
 """One feed per event and process: hears the event's wall changes once, puts them in order,
-fills gaps from the database, and hands each frame to every connected wall of that process.
-
-Sockets get bounded queues: a screen that stops reading is cut off (and resumes by sequence
-number when it reconnects) instead of slowing the others down or holding memory.
+fills gaps from the database, and hands each frame to every connected wall of that process
+(app/wall_listener.py). One heartbeat for all of them pings the walls and closes silent ones.
 """
 
 from __future__ import annotations
@@ -11,6 +9,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import time
 from typing import Any
 
 from sqlalchemy import select
@@ -18,7 +17,9 @@ from sqlalchemy import select
 from app import channels
 from app.db import Sessions
 from app.models import Event, WallChange
+from app.payloads import dumps
 from app.pubsub import DEFAULT_QUEUE_SIZE, Hub, Lagged
+from app.wall_listener import CLOSE_TIMEOUT, Frame, Listener
 
 log = logging.getLogger(__name__)
 
@@ -27,80 +28,10 @@ LISTENER_QUEUE = 256
 # (an instance died between commit and publish, or a shared backend dropped a message).
 POLL_SECONDS = 5.0
 FEED_START_TIMEOUT = 10.0
-
-Frame = tuple[int, str]
-
-
-# A feed wakes one inbox per connected wall for every frame. asyncio.Queue is built for many
-# readers and writers (four deques, a list of waiting getters): thousands of those cost a few KB
-# per wall and several µs per wake-up, which adds up to the fan-out's latency.
-class Inbox:
-    """A bounded queue for one reader (asyncio.Queue's methods), which a timer can wake too."""
-
-    __slots__ = ("_items", "_waiter", "maxsize")
-
-    def __init__(self, maxsize: int) -> None:
-        self.maxsize = maxsize
-        # A list, not a deque: it is nearly always empty, and a deque's first block alone is
-        # 600 bytes. pop(0) of a list this short is cheap.
-        self._items: list[Frame | None] = []
-        self._waiter: asyncio.Future[None] | None = None
-
-    def qsize(self) -> int:
-        return len(self._items)
-
-    def empty(self) -> bool:
-        return not self._items
-
-    def put_nowait(self, item: Frame | None) -> None:
-        if len(self._items) >= self.maxsize:
-            raise asyncio.QueueFull
-        self._items.append(item)
-        self.wake()
-
-    def get_nowait(self) -> Frame | None:
-        if not self._items:
-            raise asyncio.QueueEmpty
-        return self._items.pop(0)
-
-    async def get(self) -> Frame | None:
-        """The next item, waiting for one; only one task may wait at a time."""
-        while not self._items:
-            await self.wait()
-        return self._items.pop(0)
-
-    async def wait(self) -> None:
-        """Until an item is queued (at once if one is) or wake() is called."""
-        if self._items:
-            return
-        self._waiter = asyncio.get_running_loop().create_future()
-        try:
-            await self._waiter
-        finally:
-            self._waiter = None
-
-    def wake(self) -> None:
-        """End the reader's wait, whether or not an item was queued."""
-        if self._waiter is not None and not self._waiter.done():
-            self._waiter.set_result(None)
-
-
-class Listener:
-    """One wall socket's inbox: frames in sequence order; None means it was cut off."""
-
-    __slots__ = ("queue",)
-
-    def __init__(self, size: int) -> None:
-        self.queue = Inbox(size + 1)
-
-    def offer(self, frame: Frame) -> bool:
-        """Queue a frame; False (and the end marker) if the socket is too far behind."""
-        if self.queue.qsize() >= self.queue.maxsize - 1:
-            self.queue.put_nowait(None)
-            return False
-        self.queue.put_nowait(frame)
-        return True
-
+# The walls' heartbeat (docs/protocol.md): a ping to every wall this often, and a wall that has
+# sent nothing (not even the pong) for IDLE_TIMEOUT is taken for gone and closed.
+PING_INTERVAL = 15.0
+IDLE_TIMEOUT = 45.0
 
 class WallFeed:
     def __init__(self, event_id: int, hub: Hub, sessions: Sessions,
@@ -196,8 +127,12 @@ class WallFeed:
 
     def _deliver(self, seq: int, text: str) -> None:
         self.seq = seq
+        self.broadcast(Frame(seq, text))
+
+    def broadcast(self, frame: Frame) -> None:
+        """Hand a frame to every wall; those cut off for falling behind leave the feed."""
         for listener in list(self.listeners):
-            if not listener.offer((seq, text)):
+            if not listener.offer(frame):
                 self.listeners.discard(listener)
 
 
@@ -210,6 +145,7 @@ class WallFeeds:
         self.options = options
         self._feeds: dict[int, WallFeed] = {}
         self._tasks: dict[int, asyncio.Task[None]] = {}
+        self._heartbeat: asyncio.Task[None] | None = None
 
     async def join(self, event_id: int) -> tuple[WallFeed, Listener]:
         feed = self._feeds.get(event_id)
@@ -217,6 +153,8 @@ class WallFeeds:
             feed = self._feeds[event_id] = WallFeed(event_id, self.hub, self.sessions,
                                                     **self.options)
             self._tasks[event_id] = asyncio.create_task(feed.run(), name=f"wallfeed-{event_id}")
+        if self._heartbeat is None:
+            self._heartbeat = asyncio.create_task(self._beat(), name="wallfeed-heartbeat")
         # Bounded: if the feed cannot start (database down), the socket fails and the wall
         # reconnects later instead of waiting here for ever.
         await asyncio.wait_for(feed.ready.wait(), FEED_START_TIMEOUT)
@@ -225,11 +163,28 @@ class WallFeeds:
     def connections(self) -> int:
         return sum(len(feed.listeners) for feed in self._feeds.values())
 
+    async def _beat(self) -> None:
+        """Ping every wall each PING_INTERVAL and close those silent for IDLE_TIMEOUT: one
+        task and one frame for all walls rather than a timer per wall."""
+        loop = asyncio.get_running_loop()
+        while True:
+            await asyncio.sleep(PING_INTERVAL)
+            ping = Frame(None, dumps({"type": "ping", "t": int(time.time() * 1000)}))
+            silent_since = loop.time() - IDLE_TIMEOUT
+            for feed in list(self._feeds.values()):
+                for listener in list(feed.listeners):
+                    if listener.heard < silent_since:
+                        listener.close(CLOSE_TIMEOUT, f"nothing received for {IDLE_TIMEOUT:g} s")
+                        feed.leave(listener)
+                feed.broadcast(ping)
+
     async def aclose(self) -> None:
-        for task in self._tasks.values():
+        tasks = [*self._tasks.values(), *([self._heartbeat] if self._heartbeat else [])]
+        for task in tasks:
             task.cancel()
-        for task in self._tasks.values():
+        for task in tasks:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         self._tasks.clear()
+        self._heartbeat = None
         self._feeds.clear()

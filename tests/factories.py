@@ -22,6 +22,7 @@ from app.db import Sessions, create_engine, create_sessions
 from app.main import create_app
 from app.models import Event, Source
 from app.seed import apply_settings
+from app.serving import uvicorn_config
 from ingest.base import Author, MediaItem, NormalizedPost
 
 
@@ -120,11 +121,14 @@ async def database(url: str) -> AsyncIterator[Sessions]:
 
 
 @asynccontextmanager
-async def serve_app(app: Any, port: int = 0) -> AsyncIterator[str]:
-    """Serve any ASGI app with uvicorn on a loopback port (a free one by default); yields its
-    base URL."""
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
-                                           lifespan="on", timeout_graceful_shutdown=2))
+async def serve_app(app: Any, port: int = 0, *, direct: bool = True) -> AsyncIterator[str]:
+    """Serve any ASGI app with uvicorn on a loopback port (a free one by default), as
+    `socialwall serve` does, or (direct=False) with uvicorn's plain websocket protocol; yields
+    its base URL."""
+    options = {"host": "127.0.0.1", "port": port, "log_level": "warning", "lifespan": "on",
+               "timeout_graceful_shutdown": 2}
+    config = uvicorn_config(app, **options) if direct else uvicorn.Config(app, **options)
+    server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())
     try:
         await wait_for(lambda: server.started or task.done(), what="uvicorn to start")
@@ -139,10 +143,10 @@ async def serve_app(app: Any, port: int = 0) -> AsyncIterator[str]:
 
 
 @asynccontextmanager
-async def running(settings: Settings, port: int = 0, **app_options: Any
-                  ) -> AsyncIterator[Server]:
+async def running(settings: Settings, port: int = 0, *, direct: bool = True,
+                  **app_options: Any) -> AsyncIterator[Server]:
     """Serve socialwall with uvicorn on a loopback port for the duration of the block."""
-    async with serve_app(create_app(settings, **app_options), port) as base_url, \
+    async with serve_app(create_app(settings, **app_options), port, direct=direct) as base_url, \
             database(settings.database.url) as sessions:
         yield Server(base_url, base_url.replace("http://", "ws://"), sessions)
 

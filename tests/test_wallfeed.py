@@ -14,7 +14,8 @@ from app.db import Sessions
 from app.models import WallChange
 from app.posts import Actor, PostStore
 from app.pubsub import Hub, MemoryBackend
-from app.wallfeed import Listener, WallFeeds
+from app.wall_listener import Listener
+from app.wallfeed import WallFeeds
 from tests.factories import normalized, seeded, wait_for
 
 MOD = Actor("mod")
@@ -59,7 +60,7 @@ async def setup(database_url: str) -> AsyncIterator[Setup]:
 
 async def _take(listener: Listener, count: int) -> list[int]:
     frames = [await asyncio.wait_for(listener.queue.get(), 5) for _ in range(count)]
-    return [frame[0] for frame in frames if frame is not None]
+    return [frame.seq for frame in frames if frame is not None and frame.seq is not None]
 
 
 async def test_frames_arrive_in_order(setup: Setup) -> None:
@@ -75,8 +76,9 @@ async def test_a_lost_frame_is_filled_in_from_the_database(setup: Setup) -> None
     for post_id in setup.post_ids[:3]:
         await setup.store.act(post_id, "approve", MOD)
     frames = [await asyncio.wait_for(listener.queue.get(), 5) for _ in range(3)]
-    assert [f[0] for f in frames if f] == [1, 2, 3]
-    assert json.loads(frames[1][1])["post"]["id"] == setup.post_ids[1]  # type: ignore[index]
+    assert [f.seq for f in frames if f] == [1, 2, 3]
+    assert frames[1] is not None
+    assert json.loads(frames[1].text)["post"]["id"] == setup.post_ids[1]
 
 
 async def test_a_lost_last_frame_is_found_by_the_poll(setup: Setup) -> None:
@@ -105,7 +107,7 @@ async def test_a_socket_that_stops_reading_is_cut_off_and_others_are_not(setup: 
 
     async def read() -> None:
         while (frame := await healthy.queue.get()) is not None:
-            received.append(frame[0])
+            received.append(frame.seq or 0)
 
     reader = asyncio.create_task(read())
     for post_id in setup.post_ids:
@@ -114,7 +116,7 @@ async def test_a_socket_that_stops_reading_is_cut_off_and_others_are_not(setup: 
     assert received == [1, 2, 3, 4, 5, 6]
     # The stalled one holds at most its queue (3 frames) and then the end marker.
     held = [stalled.queue.get_nowait() for _ in range(stalled.queue.qsize())]
-    assert [f[0] for f in held if f] == [1, 2, 3] and held[-1] is None
+    assert [f.seq for f in held if f] == [1, 2, 3] and held[-1] is None
     assert stalled not in feed.listeners and healthy in feed.listeners
     reader.cancel()
 

@@ -6,27 +6,23 @@ import asyncio
 import contextlib
 import json
 import logging
-import time
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from starlette.websockets import WebSocketState
 
-from app.payloads import dumps
+from app.serving import direct_socket
 from app.state import AppState
-from app.wallfeed import Frame, Listener
+from app.wall_listener import CLOSE_LAGGED, CLOSE_TIMEOUT, Frame, Listener
 from app.walls import WallInfo, catch_up, find_wall, wall_token_valid
 
 log = logging.getLogger(__name__)
 router = APIRouter()
 
 HELLO_TIMEOUT = 10.0
-PING_INTERVAL = 15.0
-IDLE_TIMEOUT = 45.0
+PONG = Frame(None, '{"type":"pong"}')  # encoded once, on the first ping
 
 CLOSE_NEEDS_TOKEN = 4401
 CLOSE_UNKNOWN_WALL = 4404
-CLOSE_TIMEOUT = 4408
-CLOSE_LAGGED = 4409
 
 
 class _Close(Exception):
@@ -47,7 +43,7 @@ async def wall_socket(websocket: WebSocket) -> None:
         try:
             sent = await _catch_up(websocket, state, wall, last_seq)
             del wall  # a connected wall keeps only what it needs: thousands may be connected
-            await _Live(websocket, listener, sent).run()
+            await _live(websocket, listener, sent)
         finally:
             feed.leave(listener)
     except _Close as close:
@@ -102,85 +98,69 @@ async def _catch_up(websocket: WebSocket, state: AppState, wall: WallInfo,
     return sent
 
 
-class _Live:
-    """A wall after its catch-up: the feed's frames out, heartbeats both ways."""
+async def _live(websocket: WebSocket, listener: Listener, sent: int) -> None:
+    """After the catch-up: live frames out, pongs to pings, until the wall leaves or is cut
+    off (then the server's close comes back as WebSocketDisconnect)."""
+    socket = direct_socket(websocket.scope)
+    if socket is None:
+        await _Queued(websocket, listener, sent).run()
+    elif listener.go_direct(socket, sent):
+        # The feed writes the frames and the heartbeat pings: only the reading is left here.
+        loop = asyncio.get_running_loop()
+        while True:
+            raw = await websocket.receive_text()
+            listener.heard = loop.time()
+            if _is_ping(raw):
+                listener.offer(PONG)
 
-    __slots__ = ("heard", "listener", "lock", "sent", "websocket")
+
+class _Queued:
+    """A wall whose server offers no direct socket: a task sends what its inbox holds."""
+
+    __slots__ = ("listener", "sent", "websocket")
 
     def __init__(self, websocket: WebSocket, listener: Listener, sent: int) -> None:
         self.websocket = websocket
         self.listener = listener
         self.sent = sent  # the sequence number the wall has been sent up to
-        self.lock = asyncio.Lock()  # the sender and the receiver (pongs) share the socket
-        self.heard = asyncio.get_running_loop().time()  # when the wall last sent anything
 
     async def run(self) -> None:
         """Until the wall leaves or is closed; raises _Close or WebSocketDisconnect."""
         try:
-            # Two tasks per wall: this one receives while a child sends. Whichever ends
-            # first (a close of ours, or the wall leaving) cancels the other.
+            # This task receives while a child sends; whichever ends first (a close of ours,
+            # or the wall leaving) cancels the other.
             async with asyncio.TaskGroup() as group:
-                group.create_task(self._send_live())
+                group.create_task(self._send())
                 await self._receive()
         except BaseExceptionGroup as errors:
             raise _ending(errors) from None
 
-    async def _send_live(self) -> None:
-        """Hand on the feed's frames in order, ping, and close a silent or lagging wall."""
-        # The hot path of a fan-out runs here once per wall and frame: no timeout and no
-        # task per frame. One timer per wall wakes this task when a ping or the idle limit
-        # is due, instead of a timeout around every wait (whose cancellation costs more).
-        loop = asyncio.get_running_loop()
+    async def _send(self) -> None:
         inbox = self.listener.queue
-        deadline = next_ping = loop.time() + PING_INTERVAL
-        timer = loop.call_at(deadline, inbox.wake)
-        try:
-            while True:
-                if loop.time() < deadline:
-                    await inbox.wait()  # a frame, or the timer
-                while not inbox.empty():
-                    await self._forward(inbox.get_nowait())
-                if loop.time() >= deadline:
-                    next_ping = await self._heartbeat(next_ping)
-                    deadline = min(next_ping, self.heard + IDLE_TIMEOUT)
-                    timer.cancel()
-                    timer = loop.call_at(deadline, inbox.wake)
-        finally:
-            timer.cancel()
+        while self.listener.closing is None:
+            await inbox.wait()
+            while not inbox.empty():
+                await self._forward(inbox.get_nowait())
+        raise _Close(*self.listener.closing)
 
     async def _forward(self, frame: Frame | None) -> None:
         if frame is None:
             raise _Close(CLOSE_LAGGED, "too far behind; reconnect with last_seq")
-        seq, text = frame
-        if seq <= self.sent:
-            return
-        if seq != self.sent + 1:
-            raise _Close(CLOSE_LAGGED, "missed changes; reconnect with last_seq")
-        async with self.lock:
-            await self.websocket.send_text(text)  # the text as the feed made it, for all
-        self.sent = seq
-
-    async def _heartbeat(self, next_ping: float) -> float:
-        """Close the wall if it fell silent, ping it if due; when the next ping is due."""
-        now = asyncio.get_running_loop().time()
-        if now >= self.heard + IDLE_TIMEOUT:
-            raise _Close(CLOSE_TIMEOUT, f"nothing received for {IDLE_TIMEOUT:g} s")
-        if now < next_ping:
-            return next_ping
-        ping = dumps({"type": "ping", "t": int(time.time() * 1000)})
-        async with self.lock:
-            await self.websocket.send_text(ping)
-        return now + PING_INTERVAL
+        if frame.seq is not None:
+            if frame.seq <= self.sent:
+                return
+            if frame.seq != self.sent + 1:
+                raise _Close(CLOSE_LAGGED, "missed changes; reconnect with last_seq")
+            self.sent = frame.seq
+        await self.websocket.send_text(frame.text)
 
     async def _receive(self) -> None:
-        """Note when the wall was last heard from, and answer its pings."""
         loop = asyncio.get_running_loop()
         while True:
             raw = await self.websocket.receive_text()
-            self.heard = loop.time()
+            self.listener.heard = loop.time()
             if _is_ping(raw):
-                async with self.lock:
-                    await self.websocket.send_text('{"type":"pong"}')
+                self.listener.offer(PONG)
 
 
 def _ending(errors: BaseExceptionGroup[BaseException]) -> BaseException:

@@ -9,16 +9,19 @@ import httpx
 import pytest
 import websockets
 
-from app import auth, walls
-from app.routes import wall_ws
+from app import auth, wallfeed, walls
 from tests.factories import Server, demo_source, make_settings, running, wait_for, write_demo_posts
 from tests.wsclient import WallClient
 
 
-@pytest.fixture
-async def server(database_url: str, tmp_path: Path) -> AsyncIterator[Server]:
+# Every test runs against socialwall's server, which writes live frames to the walls directly
+# (app/serving.py), and against uvicorn's plain one, where a task per wall sends through ASGI.
+@pytest.fixture(params=["direct", "asgi"])
+async def server(request: pytest.FixtureRequest, database_url: str,
+                 tmp_path: Path) -> AsyncIterator[Server]:
     posts_file = write_demo_posts(tmp_path / "posts.json", 6)
-    async with running(make_settings(database_url, sources=[demo_source(posts_file)])) as srv:
+    settings = make_settings(database_url, sources=[demo_source(posts_file)])
+    async with running(settings, direct=request.param == "direct") as srv:
         yield srv
 
 
@@ -145,8 +148,8 @@ async def test_a_bad_hello_is_refused(server: Server, hello: str) -> None:
 
 
 async def test_heartbeats(server: Server, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(wall_ws, "PING_INTERVAL", 0.2)
-    monkeypatch.setattr(wall_ws, "IDLE_TIMEOUT", 1.0)
+    monkeypatch.setattr(wallfeed, "PING_INTERVAL", 0.2)
+    monkeypatch.setattr(wallfeed, "IDLE_TIMEOUT", 1.0)
     wall, _ = await _connected(server)
     ping = await wall.next(skip_pings=False)
     assert ping["type"] == "ping" and isinstance(ping["t"], int)

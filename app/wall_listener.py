@@ -1,0 +1,156 @@
+"""One connected wall as its event's feed sees it: the frames it is owed, in sequence order.
+
+Until the wall's catch-up is sent, frames wait in a bounded inbox. Then, when the server offers
+a direct socket (app/serving.py), each frame is written as it comes: encoded once for all walls,
+no task and no timer per wall. Elsewhere the wall's socket task takes frames from the inbox.
+
+A wall that stops reading is cut off (it resumes by sequence number when it reconnects) instead
+of slowing the others down or holding memory: when its inbox is full, or when more than
+`MAX_BUFFERED` bytes wait in its connection's send buffer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from app.serving import DirectSocket, encode_text
+
+# Close codes (docs/protocol.md).
+CLOSE_TIMEOUT = 4408
+CLOSE_LAGGED = 4409
+
+# About 200 change frames: a screen on poor Wi-Fi catches up long before; one that stopped
+# reading holds no more than this (and the kernel drops it later, app/cli.py).
+MAX_BUFFERED = 256 * 1024
+
+
+class Frame:
+    """A text frame for the walls: a sequenced change, or (seq None) a ping or pong."""
+
+    __slots__ = ("_wire", "seq", "text")
+
+    def __init__(self, seq: int | None, text: str) -> None:
+        self.seq = seq
+        self.text = text
+        self._wire: bytes | None = None
+
+    @property
+    def wire(self) -> bytes:
+        """The websocket frame, encoded on first use: once for all walls."""
+        if self._wire is None:
+            self._wire = encode_text(self.text)
+        return self._wire
+
+
+# A feed offers each frame to every connected wall. asyncio.Queue is built for many readers and
+# writers (four deques, a list of waiting getters): thousands of those cost a few KB per wall.
+class Inbox:
+    """A bounded queue for one reader (asyncio.Queue's methods), which can be woken too."""
+
+    __slots__ = ("_items", "_waiter", "maxsize")
+
+    def __init__(self, maxsize: int) -> None:
+        self.maxsize = maxsize
+        # A list, not a deque: it is nearly always empty, and a deque's first block alone is
+        # 600 bytes. pop(0) of a list this short is cheap.
+        self._items: list[Frame | None] = []
+        self._waiter: asyncio.Future[None] | None = None
+
+    def qsize(self) -> int:
+        return len(self._items)
+
+    def empty(self) -> bool:
+        return not self._items
+
+    def put_nowait(self, item: Frame | None) -> None:
+        if len(self._items) >= self.maxsize:
+            raise asyncio.QueueFull
+        self._items.append(item)
+        self.wake()
+
+    def get_nowait(self) -> Frame | None:
+        if not self._items:
+            raise asyncio.QueueEmpty
+        return self._items.pop(0)
+
+    async def get(self) -> Frame | None:
+        """The next item, waiting for one; only one task may wait at a time."""
+        while not self._items:
+            await self.wait()
+        return self._items.pop(0)
+
+    async def wait(self) -> None:
+        """Until an item is queued (at once if one is) or wake() is called."""
+        if self._items:
+            return
+        self._waiter = asyncio.get_running_loop().create_future()
+        try:
+            await self._waiter
+        finally:
+            self._waiter = None
+
+    def wake(self) -> None:
+        """End the reader's wait, whether or not an item was queued."""
+        if self._waiter is not None and not self._waiter.done():
+            self._waiter.set_result(None)
+
+
+class Listener:
+    """One wall socket of a feed. In the inbox, None means the wall was cut off."""
+
+    __slots__ = ("closing", "heard", "queue", "sent", "socket")
+
+    def __init__(self, size: int) -> None:
+        self.queue = Inbox(size + 1)
+        self.socket: DirectSocket | None = None
+        self.sent = 0  # with a direct socket: the sequence number written up to
+        self.heard = asyncio.get_running_loop().time()  # when the wall last sent anything
+        self.closing: tuple[int, str] | None = None  # set by close() for the socket's task
+
+    def offer(self, frame: Frame) -> bool:
+        """Hand on a frame; False if the wall is cut off for falling behind."""
+        if self.socket is not None:
+            return self._write(self.socket, frame)
+        if self.queue.qsize() >= self.queue.maxsize - 1:
+            self.queue.put_nowait(None)
+            return False
+        self.queue.put_nowait(frame)
+        return True
+
+    def go_direct(self, socket: DirectSocket, sent: int) -> bool:
+        """After the catch-up (up to `sent`): write what waited, then each frame as it comes.
+        False if the wall was cut off meanwhile."""
+        self.sent = sent
+        self.socket = socket
+        while not self.queue.empty():
+            frame = self.queue.get_nowait()
+            if frame is None:
+                socket.close_now(CLOSE_LAGGED, "too far behind; reconnect with last_seq")
+                return False
+            if not self._write(socket, frame):
+                return False
+        return True
+
+    def close(self, code: int, reason: str) -> None:
+        """Close the wall's connection (for silence, say)."""
+        if self.socket is not None:
+            self.socket.close_now(code, reason)
+        else:
+            self.closing = (code, reason)
+            self.queue.wake()
+
+    def _write(self, socket: DirectSocket, frame: Frame) -> bool:
+        seq = frame.seq
+        if seq is not None:
+            if seq <= self.sent:
+                return True  # caught up on it already
+            if seq != self.sent + 1:
+                socket.close_now(CLOSE_LAGGED, "missed changes; reconnect with last_seq")
+                return False
+        if socket.buffered() > MAX_BUFFERED:
+            socket.close_now(CLOSE_LAGGED, "too far behind; reconnect with last_seq")
+            return False
+        socket.write_frame(frame.wire)
+        if seq is not None:
+            self.sent = seq
+        return True
