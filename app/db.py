@@ -16,6 +16,8 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from app.sqlite_driver import sqlite_dbapi
+
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 
 Sessions = async_sessionmaker[AsyncSession]
@@ -30,7 +32,8 @@ def create_engine(url: str) -> AsyncEngine:
     database = parsed.database or ""
     if database and database != ":memory:":
         Path(database).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_async_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
+    engine = create_async_engine(url, module=sqlite_dbapi(),
+                                 connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
     _sqlite_transactions(engine)
     return engine
 

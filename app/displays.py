@@ -78,7 +78,7 @@ class DisplayStore:
             await session.flush()
             info = wall_info(wall, event)
             seq = await next_seq(session, event.id)
-            log(session, event.id, {"type": "change", "seq": seq, "kind": "wall",
+            await log(session, event.id, {"type": "change", "seq": seq, "kind": "wall",
                                     "wall": info.settings()}, outbox)
         await publish(self.hub, outbox)
         return info
@@ -96,7 +96,7 @@ class DisplayStore:
             event = await session.get_one(Event, event_id, populate_existing=True)
             event.announcement = shown
             seq = await next_seq(session, event_id)
-            log(session, event_id, {"type": "change", "seq": seq, "kind": "announcement",
+            await log(session, event_id, {"type": "change", "seq": seq, "kind": "announcement",
                                     "announcement": shown}, outbox)
         await publish(self.hub, outbox)
         return shown

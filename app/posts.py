@@ -153,7 +153,7 @@ class PostStore:
                 if result.rowcount == 1:  # type: ignore[attr-defined]
                     break
             post = await load(session, row.id)
-            audit(session, post, Actor(f"source:{post.source.name}"), "delete", row.status)
+            await audit(session, post, Actor(f"source:{post.source.name}"), "delete", row.status)
             if row.status == APPROVED:
                 await wall_change(session, post, "retracted", outbox)
             outbox.append(moderation_frame("post.updated", post))
@@ -273,7 +273,7 @@ class PostStore:
         else:
             raise await conflict(session, post_id, action)
         post = await load(session, post_id)
-        audit(session, post, actor, "approve_pin" if pin else action, step.source)
+        await audit(session, post, actor, "approve_pin" if pin else action, step.source)
         if step.wall_kind:
             await wall_change(session, post, step.wall_kind, outbox)
         outbox.append(moderation_frame("post.updated", post))
@@ -304,7 +304,7 @@ class PostStore:
         if result.rowcount == 0:  # type: ignore[attr-defined]
             raise await conflict(session, post_id, action)
         post = await load(session, post_id)
-        audit(session, post, actor, action, status)
+        await audit(session, post, actor, action, status)
         return post
 
     async def _spotlight(self, session: AsyncSession, post_id: int, seconds: int, actor: Actor,
@@ -313,7 +313,7 @@ class PostStore:
         paused = await session.scalar(select(Event.paused).where(Event.id == post.event_id))
         if post.status != APPROVED or post.wall_payload is None or paused:
             raise await conflict(session, post_id, "spotlight")
-        audit(session, post, actor, "spotlight", APPROVED)
+        await audit(session, post, actor, "spotlight", APPROVED)
         await wall_change(session, post, "spotlight", outbox, seconds=seconds)
         return post
 
@@ -347,7 +347,7 @@ class PostStore:
             raise await conflict(session, post_id, "undo")
         last.undone = True
         post = await load(session, post_id)
-        audit(session, post, actor, "undo", last.to_status)
+        await audit(session, post, actor, "undo", last.to_status)
         if last.action == "retract":
             # Back on the walls in the form they showed; an edit since then waits for review.
             post.edited = differs_from_shown(post)

@@ -1,0 +1,106 @@
+"""SQLAlchemy's aiosqlite driver, with one trip to SQLite's thread per statement.
+
+aiosqlite runs SQLite in a thread of its own, and SQLAlchemy's adapter makes four trips to it
+for every statement: open a cursor, execute, fetch the rows, close the cursor. Each trip is a
+hand-over between threads (a queue, a wake-up, a call back into the event loop), and together
+they were most of an approval's time (bench/README.md). This adapter does the four steps in one
+trip. Everything else (connections, transactions, errors) is SQLAlchemy's and aiosqlite's.
+
+    create_async_engine("sqlite+aiosqlite:///...", module=sqlite_dbapi())
+"""
+
+from __future__ import annotations
+
+import collections
+import sqlite3
+from typing import Any
+
+import aiosqlite
+from sqlalchemy.dialects.sqlite.aiosqlite import (
+    AsyncAdapt_aiosqlite_connection,
+    AsyncAdapt_aiosqlite_cursor,
+    AsyncAdapt_aiosqlite_dbapi,
+)
+from sqlalchemy.util import EMPTY_DICT
+from sqlalchemy.util.concurrency import await_
+
+
+def _run(connection: sqlite3.Connection, operation: Any, parameters: Any, many: bool
+         ) -> tuple[sqlite3.Cursor, list[Any] | None]:
+    """In SQLite's thread: execute, and fetch the rows if the statement returns any."""
+    cursor = connection.cursor()
+    if many:
+        cursor.executemany(operation, parameters)
+    else:
+        cursor.execute(operation, () if parameters is None else parameters)
+    rows = cursor.fetchall() if cursor.description else None
+    # Done with it here: the thread that made it closes it. Its description, rowcount and
+    # lastrowid stay readable.
+    cursor.close()
+    return cursor, rows
+
+
+class _Cursor(AsyncAdapt_aiosqlite_cursor):
+    """A cursor that holds a finished sqlite3 cursor and its rows."""
+
+    __slots__ = ()
+
+    def __init__(self, adapt_connection: AsyncAdapt_aiosqlite_connection) -> None:
+        # No trip to open an aiosqlite cursor: the statement's own trip makes one.
+        self._adapt_connection = adapt_connection
+        self._connection = adapt_connection._connection
+        self._cursor = None  # type: ignore[assignment]  # a sqlite3.Cursor after execute
+        self._soft_closed_memoized = EMPTY_DICT
+        self._rows = collections.deque()
+
+    @property
+    def description(self) -> Any:
+        return None if self._cursor is None else self._cursor.description
+
+    @property
+    def rowcount(self) -> int:
+        return -1 if self._cursor is None else self._cursor.rowcount
+
+    @property
+    def lastrowid(self) -> int:
+        return self._cursor.lastrowid
+
+    async def _execute_async(self, operation: Any, parameters: Any) -> Any:
+        return await self._trip(operation, parameters, many=False)
+
+    async def _executemany_async(self, operation: Any, seq_of_parameters: Any) -> Any:
+        return await self._trip(operation, seq_of_parameters, many=True)
+
+    async def _trip(self, operation: Any, parameters: Any, *, many: bool) -> Any:
+        connection: aiosqlite.Connection = self._connection  # type: ignore[assignment]
+        async with self._adapt_connection._execute_mutex:
+            self._cursor, rows = await connection._execute(  # type: ignore[no-untyped-call]
+                _run, connection._conn, operation, parameters, many)
+        if rows is not None:
+            self._rows = collections.deque(rows)
+        return self._cursor
+
+    async def _async_soft_close(self) -> None:
+        return None  # closed in its thread already
+
+    def close(self) -> None:
+        self._rows.clear()
+
+
+class _Connection(AsyncAdapt_aiosqlite_connection):
+    __slots__ = ()
+    _cursor_cls = _Cursor  # type: ignore[assignment]
+
+
+class _DBAPI(AsyncAdapt_aiosqlite_dbapi):
+    def connect(self, *arg: Any, **kw: Any) -> AsyncAdapt_aiosqlite_connection:
+        # As SQLAlchemy's connect (aiosqlite 0.22+), with our connection class.
+        creator = kw.pop("async_creator_fn", None)
+        connection = (creator or self.aiosqlite.connect)(*arg, **kw)
+        connection._thread.daemon = True
+        return _Connection(self, await_(connection))
+
+
+def sqlite_dbapi() -> AsyncAdapt_aiosqlite_dbapi:
+    """The DB-API module to hand `create_async_engine(..., module=...)` for sqlite+aiosqlite."""
+    return _DBAPI(aiosqlite, sqlite3)
