@@ -3,6 +3,7 @@ held back while an event is paused) and moderators, and explaining conflicts."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from dataclasses import dataclass
 from typing import Any
@@ -128,6 +129,9 @@ async def publish(hub: Hub, outbox: Outbox) -> None:
     """Send what a committed transaction queued for walls and moderators."""
     for channel, message in outbox:
         await hub.publish(channel, message)
+    # Let this process's feeds hand the frames on (they are woken and run next) before the
+    # caller goes on to build its HTTP response: the screens come first.
+    await asyncio.sleep(0)
 
 
 async def log(session: AsyncSession, event_id: int, frame: dict[str, Any], outbox: Outbox, *,

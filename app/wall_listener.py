@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 
+from app.mailbox import Mailbox
 from app.serving import DirectSocket, encode_text
 
 # Close codes (docs/protocol.md).
@@ -42,66 +43,13 @@ class Frame:
         return self._wire
 
 
-# A feed offers each frame to every connected wall. asyncio.Queue is built for many readers and
-# writers (four deques, a list of waiting getters): thousands of those cost a few KB per wall.
-class Inbox:
-    """A bounded queue for one reader (asyncio.Queue's methods), which can be woken too."""
-
-    __slots__ = ("_items", "_waiter", "maxsize")
-
-    def __init__(self, maxsize: int) -> None:
-        self.maxsize = maxsize
-        # A list, not a deque: it is nearly always empty, and a deque's first block alone is
-        # 600 bytes. pop(0) of a list this short is cheap.
-        self._items: list[Frame | None] = []
-        self._waiter: asyncio.Future[None] | None = None
-
-    def qsize(self) -> int:
-        return len(self._items)
-
-    def empty(self) -> bool:
-        return not self._items
-
-    def put_nowait(self, item: Frame | None) -> None:
-        if len(self._items) >= self.maxsize:
-            raise asyncio.QueueFull
-        self._items.append(item)
-        self.wake()
-
-    def get_nowait(self) -> Frame | None:
-        if not self._items:
-            raise asyncio.QueueEmpty
-        return self._items.pop(0)
-
-    async def get(self) -> Frame | None:
-        """The next item, waiting for one; only one task may wait at a time."""
-        while not self._items:
-            await self.wait()
-        return self._items.pop(0)
-
-    async def wait(self) -> None:
-        """Until an item is queued (at once if one is) or wake() is called."""
-        if self._items:
-            return
-        self._waiter = asyncio.get_running_loop().create_future()
-        try:
-            await self._waiter
-        finally:
-            self._waiter = None
-
-    def wake(self) -> None:
-        """End the reader's wait, whether or not an item was queued."""
-        if self._waiter is not None and not self._waiter.done():
-            self._waiter.set_result(None)
-
-
 class Listener:
     """One wall socket of a feed. In the inbox, None means the wall was cut off."""
 
     __slots__ = ("closing", "heard", "queue", "sent", "socket")
 
     def __init__(self, size: int) -> None:
-        self.queue = Inbox(size + 1)
+        self.queue: Mailbox[Frame | None] = Mailbox(size + 1)
         self.socket: DirectSocket | None = None
         self.sent = 0  # with a direct socket: the sequence number written up to
         self.heard = asyncio.get_running_loop().time()  # when the wall last sent anything

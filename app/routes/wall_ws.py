@@ -7,8 +7,9 @@ import contextlib
 import json
 import logging
 
-from fastapi import APIRouter, WebSocket, WebSocketDisconnect
-from starlette.websockets import WebSocketState
+from starlette.routing import Match, WebSocketRoute
+from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
 from app.serving import direct_socket
 from app.state import AppState
@@ -16,7 +17,6 @@ from app.wall_listener import CLOSE_LAGGED, CLOSE_TIMEOUT, Frame, Listener
 from app.walls import WallInfo, catch_up, find_wall, wall_token_valid
 
 log = logging.getLogger(__name__)
-router = APIRouter()
 
 HELLO_TIMEOUT = 10.0
 PONG = Frame(None, '{"type":"pong"}')  # encoded once, on the first ping
@@ -52,9 +52,25 @@ async def wall_socket(websocket: WebSocket) -> None:
         pass
 
 
-# A plain Starlette route rather than FastAPI's @router.websocket: there is nothing to inject,
-# and FastAPI's layer (exit stacks, an exception wrapper) costs about 4 KB per connected wall.
-router.add_websocket_route("/ws/wall/{slug}", wall_socket)
+class WallSockets:
+    """ASGI middleware that hands /ws/wall/{slug} straight to wall_socket.
+
+    Thousands of walls stay connected for hours, and every layer a connection passes through
+    stays in memory with it: FastAPI's exit stack, the exception wrappers, the router. None of
+    them does anything for these sockets (bench/README.md, memory per wall)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+        self.route = WebSocketRoute("/ws/wall/{slug}", wall_socket)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "websocket":
+            match, child = self.route.matches(scope)
+            if match == Match.FULL:
+                scope.update(child)
+                await wall_socket(WebSocket(scope, receive, send))
+                return
+        await self.app(scope, receive, send)
 
 
 async def _wall(websocket: WebSocket, state: AppState) -> WallInfo:
