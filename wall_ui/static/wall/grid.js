@@ -3,6 +3,15 @@
 // Cards are absolutely positioned (CSS `translate`, set through the CSSOM, which the page's CSP
 // allows) so that a new post can slide in and the others glide to their new places, instead of
 // every column reflowing at once as CSS columns would.
+//
+// When things happen: render() changes the DOM at once (a new card is in the document as soon
+// as its frame is handled, a retracted one is gone) and reads nothing back from it. Placing the
+// cards needs their heights, and a read after a write makes the browser recompute style and
+// layout on the spot, once per card if reads and writes take turns. So placement runs in the next
+// animation frame (before that frame is painted, so no card is ever seen unplaced) and in two
+// phases: all reads first (one style and layout pass however many cards there are), then all
+// writes, which the browser applies in the pass it makes for painting anyway. A burst of posts
+// within one frame is placed once.
 
 import { createCard, discardCard, refreshTimes, updateCard } from "./render.js";
 import { keyOf } from "./store.js";
@@ -20,25 +29,30 @@ export class GridLayout {
     this.ctx = ctx;
     this.cards = new Map(); // post key -> card element
     this.order = []; // cards in display order
-    this.positions = new WeakMap(); // card -> {x, y}
-    this.entering = new Set(); // cards not yet placed
+    this.positions = new WeakMap(); // card -> {x, y} it was placed at; none yet: not placed
+    this.heights = new WeakMap(); // card -> offsetHeight the last placement used
+    this.glides = new WeakMap(); // card -> its move Animation
+    this.width = -1; // of the stage, as the ResizeObserver last reported it
     this.firstRender = true;
     this.frame = 0;
     this.motion = window.matchMedia("(prefers-reduced-motion: reduce)");
-    this.resizeObserver = new ResizeObserver(() => this.schedule());
+    this.resizeObserver = new ResizeObserver((entries) => this.resized(entries));
     this.resizeObserver.observe(root);
     this.root.classList.add("wall-grid--masonry");
   }
 
   destroy() {
     cancelAnimationFrame(this.frame);
+    this.frame = 0;
     this.resizeObserver.disconnect();
-    this.root.replaceChildren();
+    for (const card of this.cards.values()) discardCard(card);
     this.cards.clear();
+    this.root.replaceChildren();
+    this.root.style.removeProperty("height");
     this.root.classList.remove("wall-grid--masonry");
   }
 
-  /** Show exactly these posts, in this order. */
+  /** Show exactly these posts, in this order: the DOM now, the placement in the next frame. */
   render(posts, info = {}) {
     const wanted = new Map(posts.map((post) => [keyOf(post.id), post]));
     for (const [key, card] of this.cards) {
@@ -47,31 +61,37 @@ export class GridLayout {
 
     const order = [];
     let previous = null;
+    let entering = 0;
     for (const [key, post] of wanted) {
       let card = this.cards.get(key);
+      let enters = false;
       if (card) {
         updateCard(card, post, this.ctx);
-        if (info.reason === "reshow" && key === info.key) {
-          // Shown again: it comes in at the top like a new post instead of gliding up.
-          this.positions.delete(card);
-          this.entering.add(card);
-        }
+        // Shown again: it comes in at the top like a new post instead of gliding up.
+        enters = info.reason === "reshow" && key === info.key;
+        if (enters) this.unplace(card);
       } else {
         card = createCard(post, this.ctx);
         this.cards.set(key, card);
-        this.entering.add(card);
         if (!this.firstRender && info.reason === "change") this.markFresh(card);
         this.resizeObserver.observe(card);
+        enters = true;
       }
       // Keep DOM order equal to display order (screen readers, tests); only misplaced nodes move.
       const expected = previous ? previous.nextElementSibling : this.root.firstElementChild;
       if (card !== expected) this.root.insertBefore(card, expected);
+      if (enters) {
+        // Started now (it only writes), so whoever waits for the wall to settle sees it coming;
+        // it is first drawn in the frame that places the card.
+        this.enter(card, this.firstRender ? Math.min(STAGGER_MAX_MS, entering * STAGGER_MS) : 0);
+        entering += 1;
+      }
       previous = card;
       order.push(card);
     }
     this.order = order;
-    this.layout();
     if (order.length) this.firstRender = false;
+    this.schedule();
   }
 
   refreshTimes() {
@@ -82,8 +102,6 @@ export class GridLayout {
     // Gone at once, not faded: a retracted post was pulled by a moderator for a reason, and a
     // post pushed out by newer ones sits at the bottom. The others glide into the space.
     this.cards.delete(key);
-    this.entering.delete(card);
-    this.positions.delete(card);
     this.resizeObserver.unobserve(card);
     discardCard(card);
   }
@@ -105,40 +123,97 @@ export class GridLayout {
     });
   }
 
-  /** Place every card in the shortest column; animate the ones that moved. */
+  /**
+   * A ResizeObserver reports every element once when it is first observed, and after each layout
+   * that resized it (the stage also when layout() sets its height). Only a stage width or a card
+   * height that the last placement did not use needs a new one.
+   */
+  resized(entries) {
+    for (const { target, borderBoxSize } of entries) {
+      const [box] = borderBoxSize;
+      if (target === this.root) {
+        const width = Math.round(box.inlineSize);
+        if (width === this.width) continue;
+        this.width = width;
+      } else if (Math.round(box.blockSize) === this.heights.get(target)) {
+        continue;
+      }
+      this.schedule();
+    }
+  }
+
+  /** Place every card in the shortest column; glide the ones that moved. */
   layout() {
+    // Read phase: nothing is written until every measurement is taken. The first read brings
+    // style and layout up to date; the others find them clean.
     const style = getComputedStyle(this.root);
     const columns = Math.max(1, parseInt(style.getPropertyValue("--cols"), 10) || 1);
     const gapX = parseFloat(style.columnGap) || 0;
     const gapY = parseFloat(style.rowGap) || gapX;
-    const width = this.root.clientWidth;
-    const columnWidth = (width - gapX * (columns - 1)) / columns;
+    const columnWidth = (this.root.clientWidth - gapX * (columns - 1)) / columns;
 
-    const heights = new Array(columns).fill(0);
-    const placed = [];
+    const columnHeights = new Array(columns).fill(0);
+    const placements = [];
     for (const card of this.order) {
       let column = 0;
-      for (let c = 1; c < columns; c += 1) if (heights[c] < heights[column] - 1) column = c;
-      const x = Math.round(column * (columnWidth + gapX));
-      const y = Math.round(heights[column]);
-      heights[column] += card.offsetHeight + gapY;
-      placed.push([card, x, y]);
-    }
-    this.root.style.height = `${Math.max(0, ...heights)}px`;
-
-    let staggerIndex = 0;
-    for (const [card, x, y] of placed) {
-      markClamped(card);
-      if (this.entering.has(card)) {
-        this.entering.delete(card);
-        this.positions.set(card, { x, y });
-        card.style.translate = `${x}px ${y}px`;
-        this.enter(card, this.firstRender ? Math.min(STAGGER_MAX_MS, staggerIndex * STAGGER_MS) : 0);
-        staggerIndex += 1;
-      } else {
-        this.move(card, x, y);
+      for (let c = 1; c < columns; c += 1) {
+        if (columnHeights[c] < columnHeights[column] - 1) column = c;
       }
+      const x = Math.round(column * (columnWidth + gapX));
+      const y = Math.round(columnHeights[column]);
+      const height = card.offsetHeight;
+      this.heights.set(card, height);
+      columnHeights[column] += height + gapY;
+
+      const old = this.positions.get(card);
+      const moved = !old || old.x !== x || old.y !== y;
+      const text = card.querySelector(".card__text");
+      placements.push({
+        card,
+        x,
+        y,
+        moved,
+        text,
+        clamped: Boolean(text) && text.scrollHeight > text.clientHeight + 2,
+        // A placed card glides from where it is drawn now: mid-way if it is already gliding.
+        from: moved && old ? getComputedStyle(card).translate : null,
+      });
     }
+
+    // Write phase: no reads from here on, so the browser recomputes style once, for painting.
+    const stageHeight = `${Math.max(0, ...columnHeights)}px`;
+    if (this.root.style.height !== stageHeight) this.root.style.height = stageHeight;
+    for (const { card, x, y, moved, text, clamped, from } of placements) {
+      // A text over its line limit fades out at the bottom (the mask does not change heights).
+      if (text) text.classList.toggle("is-clamped", clamped);
+      if (moved) this.place(card, x, y, from);
+    }
+  }
+
+  /** Set a card's place; animate it from `from` (a CSS translate) if given. */
+  place(card, x, y, from) {
+    this.positions.set(card, { x, y });
+    const to = `${x}px ${y}px`;
+    this.stopGliding(card);
+    card.style.translate = to;
+    if (!from || from === "none" || this.reducedMotion) return;
+    const glide = card.animate([{ translate: from }, { translate: to }], {
+      duration: MOVE_MS,
+      easing: EASE,
+    });
+    this.glides.set(card, glide);
+  }
+
+  /** Forget a card's place: the next layout puts it down without a glide. */
+  unplace(card) {
+    this.positions.delete(card);
+    this.stopGliding(card);
+  }
+
+  stopGliding(card) {
+    const glide = this.glides.get(card);
+    if (glide) glide.cancel();
+    this.glides.delete(card);
   }
 
   enter(card, delay) {
@@ -155,30 +230,4 @@ export class GridLayout {
       fill: "backwards",
     });
   }
-
-  move(card, x, y) {
-    const old = this.positions.get(card);
-    if (old && old.x === x && old.y === y) return;
-    this.positions.set(card, { x, y });
-    const to = `${x}px ${y}px`;
-    // Start from where the card is drawn now, which is mid-way if it was already moving.
-    const from = getComputedStyle(card).translate;
-    for (const animation of card.getAnimations()) {
-      if (animation.id === "move") animation.cancel();
-    }
-    card.style.translate = to;
-    if (this.reducedMotion || !old || from === "none") return;
-    const animation = card.animate([{ translate: from }, { translate: to }], {
-      duration: MOVE_MS,
-      easing: EASE,
-    });
-    animation.id = "move";
-  }
-}
-
-/** Fade out the last lines of a text that does not fit its line limit. */
-function markClamped(card) {
-  const text = card.querySelector(".card__text");
-  if (!text) return;
-  text.classList.toggle("is-clamped", text.scrollHeight > text.clientHeight + 2);
 }
