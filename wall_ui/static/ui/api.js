@@ -57,5 +57,8 @@ export function createApi({ csrf, onSignedOut }) {
   return {
     get: (path, params) => request("GET", path, { params }),
     post: (path, body, params) => request("POST", path, { body, params }),
+    put: (path, body) => request("PUT", path, { body }),
+    patch: (path, body) => request("PATCH", path, { body }),
+    del: (path) => request("DELETE", path),
   };
 }

@@ -7,6 +7,7 @@
 //   live.js     the websocket             events.js  event choice, pause/resume
 //   filters.js  source, hashtag, media, search        sources.js  source health strip
 //   loader.js   GET /api/posts page by page           counts.js  the waiting counter
+//   walls.js    the Walls tab: each wall's layout     announce.js  the event's announcement
 
 import { Moderation } from "./actions.js";
 import { createApi } from "./api.js";
@@ -23,6 +24,7 @@ import { PostList, TABS } from "./queue.js";
 import { SourceHealth } from "./sources.js";
 import { say } from "./texts.js";
 import { Toasts } from "./toasts.js";
+import { wallsTab } from "./walls.js";
 
 const COUNTS_EVERY_MS = 30_000;
 const AGES_EVERY_MS = 30_000;
@@ -148,6 +150,9 @@ const sourceHealth = new SourceHealth($("sources"), {
   onSources: (sources) => filters.learn({ sources: sources.map((s) => s.name) }),
 });
 
+// The Walls tab: the announcement for everyone, each wall's layout for organizers.
+const screens = wallsTab({ api, toasts, eventSlug: () => events.slug, onStrip: () => showTab("walls") });
+
 function renderState() {
   const pending = counts.pending ?? (list.tab === "queue" && loader.nextCursor === null && !filters.active ? list.size : null);
   $("pending-count").textContent = pending === null ? "–" : String(pending);
@@ -166,14 +171,20 @@ function renderState() {
 // --- tabs, selection, actions --------------------------------------------------------------
 
 function showTab(tab) {
-  if (!(tab in TABS)) return;
-  list.tab = tab;
+  if (!(tab in TABS) && tab !== "walls") return;
   body.dataset.tab = tab;
   for (const b of document.querySelectorAll("[role=tab]")) {
     b.setAttribute("aria-selected", String(b.dataset.tab === tab));
     b.tabIndex = b.dataset.tab === tab ? 0 : -1;
   }
-  setSelecting(false, { render: false });
+  setSelecting(false, { render: tab === "walls" });
+  window.scrollTo({ top: 0 });
+  if (tab === "walls") {
+    // The post list stays as it is underneath, hidden; coming back reloads it.
+    screens.walls.load();
+    return;
+  }
+  list.tab = tab;
   loader.reset();
   list.replaceAll([]);
   load();
@@ -241,8 +252,11 @@ const swipe = enableSwipe($("queue"), {
 
 // --- keyboard ------------------------------------------------------------------------------
 
+const onPosts = () => body.dataset.tab !== "walls";
+
 function onCurrent(perTab) {
   return () => {
+    if (!onPosts()) return; // no acting on cards nobody can see
     const post = list.current();
     if (!post) {
       list.move(1); // nothing chosen yet: choose, do not act
@@ -257,16 +271,17 @@ document.addEventListener("keydown", () => body.classList.add("keyboard"), true)
 document.addEventListener("pointerdown", () => body.classList.remove("keyboard"), true);
 
 bindKeys({
-  next: () => list.move(1),
-  previous: () => list.move(-1),
+  next: () => onPosts() && list.move(1),
+  previous: () => onPosts() && list.move(-1),
   approve: onCurrent({ queue: "approve", held: "approve" }),
   reject: onCurrent({ queue: "reject", held: "reject" }),
   pin: onCurrent((post) => (list.tab === "queue" && post.status === "pending" ? "approve-pin"
     : list.tab === "approved" ? (post.pinned ? "unpin" : "pin") : null)),
   spotlight: onCurrent({ approved: "spotlight" }),
   hold: onCurrent((post) => (list.tab === "queue" && post.status === "pending" ? "hold" : list.tab === "held" ? "unhold" : null)),
-  undo: () => moderation.undoLast(),
+  undo: () => onPosts() && moderation.undoLast(),
   select: () => {
+    if (!onPosts()) return;
     const post = list.current();
     if (!post) {
       list.move(1);
@@ -294,6 +309,8 @@ function start() {
   body.dataset.loading = "true";
   list.replaceAll([]);
   sourceHealth.show(events.slug);
+  screens.announcement.reset();
+  screens.walls.show(events.slug);
   live.open(events.slug); // "ready" loads the list
 }
 

@@ -15,6 +15,11 @@ const ICONS = {
   pause: "M9 5v14M15 5v14",
   play: "M8 5l11 7-11 7z",
   flag: "M6 21V4M6 4h11l-2 4 2 4H6",
+  announce: "M4 10v4h3l7 4.5V5.5L7 10zM17.5 9a4 4 0 0 1 0 6M20 6.5a7.5 7.5 0 0 1 0 11",
+  grid: "M4 4h7v7H4zM13 4h7v7h-7zM4 13h7v7H4zM13 13h7v7h-7z",
+  spotlight_layout: "M3 5h18v14H3zM7.5 8.5h9v7h-9z",
+  ticker: "M3 5h18v14H3zM3 14.5h18M6 17h8",
+  open: "M14 4h6v6M20 4l-9 9M18 14v6H4V6h6",
 };
 
 export function el(tag, className, text) {
