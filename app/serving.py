@@ -26,6 +26,9 @@ if TYPE_CHECKING:
     from websockets.http11 import Request
 
 DIRECT_SOCKET = "socialwall.direct_socket"
+# How long a peer has to answer our close frame before its connection is dropped, with whatever
+# is still buffered for it (uvicorn waits as long, then waits for the buffer to drain).
+CLOSE_TIMEOUT = 10.0
 
 
 class DirectSocket(Protocol):
@@ -86,6 +89,7 @@ class DirectSocketProtocol(WebSocketsSansIOProtocol):
         # app; one waiting sender at most), about 3.5 KB less per connection.
         self.queue: Mailbox[ASGIReceiveEvent] = Mailbox()  # type: ignore[assignment]
         self.writable = _Writable()  # type: ignore[assignment]
+        self.close_timeout = CLOSE_TIMEOUT
 
     async def send(self, message: ASGISendEvent) -> None:
         await super().send(message)
@@ -109,7 +113,9 @@ class DirectSocketProtocol(WebSocketsSansIOProtocol):
 
     def close_now(self, code: int, reason: str) -> None:
         # What uvicorn does for an ASGI "websocket.close", less its wait for the write buffer
-        # to drain: this closes the walls that stopped reading.
+        # to drain: this closes the walls that stopped reading. A peer that does not answer
+        # within the close timeout is dropped (abort, not close: a graceful close would wait
+        # for a buffer that a stalled peer never drains).
         if self.close_sent or self.transport.is_closing():
             return
         self.queue.put_nowait({"type": "websocket.disconnect", "code": code, "reason": reason})
@@ -119,7 +125,7 @@ class DirectSocketProtocol(WebSocketsSansIOProtocol):
         if self.read_paused:
             self.read_paused = False
             self.transport.resume_reading()
-        self.close_timer = self.loop.call_later(self.close_timeout, self.transport.close)
+        self.close_timer = self.loop.call_later(self.close_timeout, self.transport.abort)
 
 
 def direct_socket(scope: Mapping[str, Any]) -> DirectSocket | None:

@@ -5,7 +5,8 @@ reference floor (bench/refserver.py: a minimal `websockets` broadcast() server) 
 Two client processes (bench/client.py, one per core) open N wall connections to each server,
 send the hello and wait for the snapshot. Then, round after round and alternating which server
 goes first, the driver arms the clients, notes t0 and triggers one frame: for the app it approves
-a pending post over HTTP (POST /api/posts/{id}/approve), for the reference it sends the app's
+a pending post over HTTP (POST /api/posts/{id}/approve, on a kept-alive connection written by
+hand: see common.Approver), for the reference it sends the app's
 change frame of the first round to be broadcast. Each client notes when the frame arrives;
 latency = arrival - t0 (time.monotonic, the system-wide CLOCK_MONOTONIC, in every process).
 
@@ -24,6 +25,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from common import (
+    Approver,
     AppServer,
     RefServer,
     Workers,
@@ -55,7 +57,8 @@ async def run(sizes: list[int], rounds: int) -> str:
                     connect(ref.ws_url, compression=None, max_size=None) as trigger:
                 await trigger.send(TRIGGER_HELLO)
                 pending = await app.pending_ids(http)
-                approve = _approver(http, pending)
+                approver = await app.approver()
+                approve = _approver(approver, pending)
                 rows = []
                 await workers.connect("app", app.ws_url, 1)
                 frame = (await workers.round("app", approve))["sample"]
@@ -78,11 +81,11 @@ async def run(sizes: list[int], rounds: int) -> str:
     return _report(rows, rounds, len(frame.encode()))
 
 
-def _approver(http: Any, pending: list[int]) -> Callable[[], Awaitable[None]]:
+def _approver(approver: Approver, pending: list[int]) -> Callable[[], Awaitable[None]]:
     ids = iter(pending)
 
     async def approve() -> None:
-        (await http.post(f"/api/posts/{next(ids)}/approve")).raise_for_status()
+        await approver.approve(next(ids))
 
     return approve
 

@@ -78,12 +78,13 @@ async def run(healthy: int, stalled: int, rounds: int, max_seconds: float) -> st
         try:
             async with app.client() as http:
                 pending = await app.pending_ids(http)
+                approver = await app.approver()
 
                 async def round_(phase: Phase) -> None:
                     post_id = pending.pop(0)
 
                     async def approve() -> None:
-                        (await http.post(f"/api/posts/{post_id}/approve")).raise_for_status()
+                        await approver.approve(post_id)
 
                     await asyncio.sleep(PAUSE)
                     outcome = await workers.round("walls", approve,

@@ -8,7 +8,11 @@ from typing import Any
 import pytest
 import websockets
 from websockets.asyncio.client import connect
+from websockets.client import ClientProtocol
+from websockets.frames import Frame, Opcode
+from websockets.uri import parse_uri
 
+from app import serving
 from app.serving import DirectSocketProtocol, direct_socket, encode_text, uvicorn_config
 from tests.factories import serve_app
 
@@ -63,6 +67,31 @@ async def test_other_servers_offer_no_direct_socket() -> None:
         await client.send("hallo")
         assert await asyncio.wait_for(client.recv(), 5) == "hallo"
     assert app.offered == [False]
+
+
+async def test_a_peer_that_does_not_answer_the_close_is_dropped(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(serving, "CLOSE_TIMEOUT", 0.5)
+    async with serve_app(Echo()) as base_url:
+        reader, writer = await asyncio.open_connection(*base_url[7:].split(":"))
+        # A client that speaks just enough websocket to be closed, and then goes quiet (a frozen
+        # screen): it never sends the close frame back.
+        protocol = ClientProtocol(parse_uri(base_url.replace("http", "ws") + "/"))
+        protocol.send_request(protocol.connect())
+        writer.write(b"".join(protocol.data_to_send()))
+        protocol.receive_data(await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 5))
+        protocol.send_text(b"close")
+        writer.write(b"".join(protocol.data_to_send()))
+        started = asyncio.get_running_loop().time()
+        received = b""
+        while chunk := await asyncio.wait_for(reader.read(65536), 5):  # until the server drops it
+            received += chunk
+        waited = asyncio.get_running_loop().time() - started
+        writer.close()
+    protocol.receive_data(received)
+    close = [event for event in protocol.events_received() if isinstance(event, Frame)][-1]
+    assert close.opcode == Opcode.CLOSE and close.data[:2] == (4409).to_bytes(2, "big")
+    assert 0.4 < waited < 4
 
 
 def test_socialwall_serves_with_the_direct_protocol_and_no_deflate() -> None:

@@ -11,6 +11,7 @@ export class Counts {
     this.pending = null;
     this.held = null;
     this.timer = null;
+    this.adjusted = 0; // how many of our own actions nudged the figures so far
   }
 
   reset() {
@@ -30,6 +31,7 @@ export class Counts {
   adjust(action, tab, sign) {
     const from = tab === "queue" ? "pending" : tab === "held" ? "held" : null;
     if (!from || this[from] === null) return;
+    this.adjusted += 1;
     this[from] = Math.max(0, this[from] - sign);
     const to = action === "hold" ? "held" : action === "unhold" ? "pending" : null;
     if (to && this[to] !== null) this[to] = Math.max(0, this[to] + sign);
@@ -43,8 +45,12 @@ export class Counts {
   }
 
   async refresh() {
+    const adjusted = this.adjusted;
     try {
       const page = await this.api.get("/api/posts", { event: this.eventSlug(), status: "pending", limit: "1" });
+      // Counted before an action of ours that came since: older than what is shown. The
+      // action's own refresh follows.
+      if (this.adjusted !== adjusted) return;
       this.set(page.counts);
     } catch (err) {
       // The next frame or round tries again; no answer at all may mean the live feed is
