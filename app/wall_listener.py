@@ -46,7 +46,7 @@ class Frame:
 class Listener:
     """One wall socket of a feed. In the inbox, None means the wall was cut off."""
 
-    __slots__ = ("closing", "heard", "queue", "sent", "socket")
+    __slots__ = ("closing", "heard", "queue", "sent", "slot", "socket")
 
     def __init__(self, size: int) -> None:
         self.queue: Mailbox[Frame | None] = Mailbox(size + 1)
@@ -54,6 +54,7 @@ class Listener:
         self.sent = 0  # with a direct socket: the sequence number written up to
         self.heard = asyncio.get_running_loop().time()  # when the wall last sent anything
         self.closing: tuple[int, str] | None = None  # set by close() for the socket's task
+        self.slot = 0  # its turn in the feed's heartbeat
 
     def offer(self, frame: Frame) -> bool:
         """Hand on a frame; False if the wall is cut off for falling behind."""

@@ -4,6 +4,7 @@ workers, process memory, percentiles and the results table."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import resource
@@ -284,6 +285,17 @@ class Approver:
         return cls(reader, writer, token)
 
     async def approve(self, post_id: int) -> None:
+        try:
+            await self._approve(post_id)
+        except (asyncio.IncompleteReadError, ConnectionError):
+            # The server closed the idle connection (uvicorn's keep-alive timeout is 5 s) before
+            # it read the request: connect again and send it again.
+            await self.close()
+            self.reader, self.writer = await asyncio.open_connection(
+                *self.writer.get_extra_info("peername")[:2])
+            await self._approve(post_id)
+
+    async def _approve(self, post_id: int) -> None:
         self.writer.write(
             f"POST /api/posts/{post_id}/approve HTTP/1.1\r\nHost: 127.0.0.1\r\n"
             f"Authorization: Bearer {self.token}\r\nContent-Length: 0\r\n\r\n".encode())
@@ -297,7 +309,8 @@ class Approver:
 
     async def close(self) -> None:
         self.writer.close()
-        await self.writer.wait_closed()
+        with contextlib.suppress(ConnectionError):
+            await self.writer.wait_closed()
 
 
 class Workers:
