@@ -7,7 +7,7 @@ from fastapi import HTTPException, status
 from sqlalchemy import select
 
 from app.auth import Principal
-from app.db import Sessions
+from app.db import Sessions, lookup
 from app.models import Post, UserEvent
 from app.queue import UnknownEvent, event_id_of
 
@@ -16,7 +16,7 @@ async def moderated_events(sessions: Sessions, principal: Principal) -> frozense
     """The ids of the events the caller may moderate; None means all of them."""
     if principal.role == "organizer":
         return None
-    async with sessions() as session:
+    async with lookup(sessions) as session:
         assigned = frozenset(await session.scalars(
             select(UserEvent.event_id).where(UserEvent.user_id == principal.user_id)))
     return assigned or None
@@ -42,7 +42,7 @@ async def require_post_access(sessions: Sessions, principal: Principal, post_id:
     allowed = await moderated_events(sessions, principal)
     if allowed is None:
         return
-    async with sessions() as session:
+    async with lookup(sessions) as session:
         event_id = await session.scalar(select(Post.event_id).where(Post.id == post_id))
     if event_id is not None:
         require_event(allowed, event_id)

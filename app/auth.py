@@ -13,7 +13,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import delete, select, update
 
-from app.db import Sessions, writing
+from app.db import Sessions, lookup, writing
 from app.models import ROLES, ApiToken, Event, LoginSession, User, UserEvent, utcnow
 
 SESSION_COOKIE = "socialwall_session"
@@ -138,7 +138,7 @@ async def log_out(sessions: Sessions, token: str) -> None:
 
 
 async def from_bearer(sessions: Sessions, token: str) -> Principal | None:
-    async with sessions() as session:
+    async with lookup(sessions) as session:
         row = await session.scalar(
             select(ApiToken).where(ApiToken.token_hash == digest(token),
                                    ApiToken.revoked_at.is_(None))
@@ -149,7 +149,7 @@ async def from_bearer(sessions: Sessions, token: str) -> Principal | None:
 
 
 async def from_session(sessions: Sessions, token: str) -> Principal | None:
-    async with sessions() as session:
+    async with lookup(sessions) as session:
         row = await session.scalar(
             select(LoginSession).where(LoginSession.token_hash == digest(token),
                                        LoginSession.expires_at > utcnow())

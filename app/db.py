@@ -55,8 +55,10 @@ def _sqlite_transactions(engine: AsyncEngine) -> None:
 
     @event.listens_for(engine.sync_engine, "begin")
     def _begin(conn: Any) -> None:
-        immediate = conn.get_execution_options().get("write", False)
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+        options = conn.get_execution_options()
+        if options.get("single_read", False):
+            return  # one statement is consistent on its own (see lookup())
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if options.get("write", False) else "BEGIN")
 
 
 def create_sessions(engine: AsyncEngine) -> Sessions:
@@ -68,6 +70,15 @@ async def writing(sessions: Sessions) -> AsyncIterator[AsyncSession]:
     """A session in a transaction that is going to write; commits on success."""
     async with sessions() as session, session.begin():
         await session.connection(execution_options={"write": True})
+        yield session
+
+
+@asynccontextmanager
+async def lookup(sessions: Sessions) -> AsyncIterator[AsyncSession]:
+    """A session for a single read statement (a credential, say): on SQLite no transaction is
+    begun and ended around it, a statement being consistent on its own."""
+    async with sessions() as session:
+        await session.connection(execution_options={"single_read": True})
         yield session
 
 

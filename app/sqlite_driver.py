@@ -4,7 +4,8 @@ aiosqlite runs SQLite in a thread of its own, and SQLAlchemy's adapter makes fou
 for every statement: open a cursor, execute, fetch the rows, close the cursor. Each trip is a
 hand-over between threads (a queue, a wake-up, a call back into the event loop), and together
 they were most of an approval's time (bench/README.md). This adapter does the four steps in one
-trip. Everything else (connections, transactions, errors) is SQLAlchemy's and aiosqlite's.
+trip, and skips the trip of a rollback when no transaction is open. Everything else
+(connections, transactions, errors) is SQLAlchemy's and aiosqlite's.
 
     create_async_engine("sqlite+aiosqlite:///...", module=sqlite_dbapi())
 """
@@ -90,6 +91,15 @@ class _Cursor(AsyncAdapt_aiosqlite_cursor):
 class _Connection(AsyncAdapt_aiosqlite_connection):
     __slots__ = ()
     _cursor_cls = _Cursor  # type: ignore[assignment]
+
+    def rollback(self) -> None:
+        # SQLAlchemy rolls back when a session ends and again when the pool takes the
+        # connection back; with no transaction open (reading it needs no trip) there is nothing
+        # to roll back.
+        raw = self._connection._connection
+        if raw is not None and not raw.in_transaction:
+            return
+        super().rollback()
 
 
 class _DBAPI(AsyncAdapt_aiosqlite_dbapi):
