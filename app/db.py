@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
-from app.sqlite_driver import sqlite_dbapi
+from app.sqlite_driver import DeferredBegin, sqlite_dbapi
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 
@@ -58,7 +58,12 @@ def _sqlite_transactions(engine: AsyncEngine) -> None:
         options = conn.get_execution_options()
         if options.get("single_read", False):
             return  # one statement is consistent on its own (see lookup())
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if options.get("write", False) else "BEGIN")
+        begin = "BEGIN IMMEDIATE" if options.get("write", False) else "BEGIN"
+        driver = conn.connection.dbapi_connection
+        if isinstance(driver, DeferredBegin):
+            driver.defer_begin(begin)  # sent with the first statement: one trip less
+        else:
+            conn.exec_driver_sql(begin)
 
 
 def create_sessions(engine: AsyncEngine) -> Sessions:

@@ -4,8 +4,9 @@ aiosqlite runs SQLite in a thread of its own, and SQLAlchemy's adapter makes fou
 for every statement: open a cursor, execute, fetch the rows, close the cursor. Each trip is a
 hand-over between threads (a queue, a wake-up, a call back into the event loop), and together
 they were most of an approval's time (bench/README.md). This adapter does the four steps in one
-trip, and skips the trip of a rollback when no transaction is open. Everything else
-(connections, transactions, errors) is SQLAlchemy's and aiosqlite's.
+trip, begins a transaction in the trip of its first statement, and makes no trip to commit or
+roll back when no transaction is open. Everything else (connections, errors) is SQLAlchemy's
+and aiosqlite's.
 
     create_async_engine("sqlite+aiosqlite:///...", module=sqlite_dbapi())
 """
@@ -26,9 +27,12 @@ from sqlalchemy.util import EMPTY_DICT
 from sqlalchemy.util.concurrency import await_
 
 
-def _run(connection: sqlite3.Connection, operation: Any, parameters: Any, many: bool
-         ) -> tuple[sqlite3.Cursor, list[Any] | None]:
-    """In SQLite's thread: execute, and fetch the rows if the statement returns any."""
+def _run(connection: sqlite3.Connection, begin: str | None, operation: Any, parameters: Any,
+         many: bool) -> tuple[sqlite3.Cursor, list[Any] | None]:
+    """In SQLite's thread: begin the transaction if one is waiting to, execute, and fetch the
+    rows if the statement returns any."""
+    if begin is not None:
+        connection.execute(begin)
     cursor = connection.cursor()
     if many:
         cursor.executemany(operation, parameters)
@@ -74,9 +78,11 @@ class _Cursor(AsyncAdapt_aiosqlite_cursor):
 
     async def _trip(self, operation: Any, parameters: Any, *, many: bool) -> Any:
         connection: aiosqlite.Connection = self._connection  # type: ignore[assignment]
-        async with self._adapt_connection._execute_mutex:
+        adapted: _Connection = self._adapt_connection  # type: ignore[assignment]
+        async with adapted._execute_mutex:
+            begin, adapted.pending_begin = adapted.pending_begin, None
             self._cursor, rows = await connection._execute(  # type: ignore[no-untyped-call]
-                _run, connection._conn, operation, parameters, many)
+                _run, connection._conn, begin, operation, parameters, many)
         if rows is not None:
             self._rows = collections.deque(rows)
         return self._cursor
@@ -89,17 +95,38 @@ class _Cursor(AsyncAdapt_aiosqlite_cursor):
 
 
 class _Connection(AsyncAdapt_aiosqlite_connection):
-    __slots__ = ()
+    __slots__ = ("pending_begin",)
     _cursor_cls = _Cursor  # type: ignore[assignment]
+
+    def __init__(self, dbapi: Any, connection: aiosqlite.Connection) -> None:
+        super().__init__(dbapi, connection)  # type: ignore[arg-type]
+        self.pending_begin: str | None = None
+
+    def defer_begin(self, statement: str) -> None:
+        """Begin the transaction (BEGIN or BEGIN IMMEDIATE) in the trip of its first statement
+        rather than in a trip of its own."""
+        self.pending_begin = statement
+
+    def commit(self) -> None:
+        if self._idle():
+            return
+        super().commit()
 
     def rollback(self) -> None:
         # SQLAlchemy rolls back when a session ends and again when the pool takes the
-        # connection back; with no transaction open (reading it needs no trip) there is nothing
-        # to roll back.
-        raw = self._connection._connection
-        if raw is not None and not raw.in_transaction:
+        # connection back: with no transaction open there is nothing to do, and no trip.
+        if self._idle():
             return
         super().rollback()
+
+    def _idle(self) -> bool:
+        """No transaction open (reading that needs no trip); one waiting to begin is dropped."""
+        self.pending_begin = None
+        raw = self._connection._connection
+        return raw is not None and not raw.in_transaction
+
+
+DeferredBegin = _Connection  # what app/db.py may hand its BEGIN to
 
 
 class _DBAPI(AsyncAdapt_aiosqlite_dbapi):

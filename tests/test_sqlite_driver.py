@@ -31,7 +31,10 @@ def trips(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     original = aiosqlite.Connection._execute
 
     async def counted(self: aiosqlite.Connection, fn: Any, *args: Any, **kwargs: Any) -> Any:
-        made.append(args[1].split()[0] if fn.__name__ == "_run" else fn.__name__)
+        if fn.__name__ == "_run":  # (connection, begin, operation, ...)
+            made.append(" + ".join(filter(None, (args[1], args[2].split()[0]))))
+        else:
+            made.append(fn.__name__)
         return await original(self, fn, *args, **kwargs)
 
     monkeypatch.setattr(aiosqlite.Connection, "_execute", counted)
@@ -70,7 +73,8 @@ async def test_one_trip_per_statement_and_none_for_a_rollback_of_nothing(
     sessions = create_sessions(engine)
     async with writing(sessions) as session:
         await session.execute(text("INSERT INTO t (name) VALUES ('a')"))
-    assert trips == ["BEGIN", "INSERT", "commit"]  # no cursor trips, no rollback on return
+    # The transaction begins with its first statement; no cursor trips, no rollback on return.
+    assert trips == ["BEGIN IMMEDIATE + INSERT", "commit"]
     trips.clear()
     async with lookup(sessions) as session:
         assert (await session.execute(text("SELECT name FROM t"))).scalar_one() == "a"
@@ -78,4 +82,11 @@ async def test_one_trip_per_statement_and_none_for_a_rollback_of_nothing(
     trips.clear()
     async with reading(sessions) as session:
         await session.execute(text("SELECT name FROM t"))
-    assert trips == ["BEGIN", "SELECT", "commit"]  # reading() commits its read
+    assert trips == ["BEGIN + SELECT", "commit"]  # reading() commits its read
+    trips.clear()
+    async with writing(sessions):
+        pass  # nothing written: nothing begun, nothing to commit
+    assert trips == []
+    async with lookup(sessions) as session:  # and the next session starts clean
+        await session.execute(text("SELECT name FROM t"))
+    assert trips == ["SELECT"]
