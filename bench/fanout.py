@@ -143,8 +143,9 @@ def _report(rows: list[dict[str, Any]], rounds: int, frame_bytes: int) -> str:
         f"frame {frame_bytes} bytes; 2 client processes. Latency in ms from the trigger "
         "(app: HTTP approval, reference: trigger message) to the frame's arrival at each "
         "wall, over all walls and rounds. Target: app p99 ≤ 1.25x the reference at 1,000 "
-        "and 5,000. \"approval request\": how long the approving HTTP request itself took "
-        "(the app's fixed cost before any fan-out; the reference's trigger takes ~0.2 ms). "
+        "and 5,000. \"approval request\": how long the approving HTTP request took (it "
+        "includes this process's fan-out, which runs before the response is built; the "
+        "reference's trigger takes ~0.2 ms). "
         "\"typical round p99\": the median over rounds of each round's p99 (the pooled p99 "
         "is set by the worst rounds).",
         "",
