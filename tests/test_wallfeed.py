@@ -10,6 +10,7 @@ from dataclasses import dataclass
 import pytest
 from sqlalchemy import select
 
+from app import wallfeed
 from app.db import Sessions
 from app.models import WallChange
 from app.posts import Actor, PostStore
@@ -144,3 +145,21 @@ async def test_a_feed_that_fell_behind_the_hub_hands_on_what_it_missed(database_
             assert await _take(listener, 5) == [1, 2, 3, 4, 5]
         finally:
             await feeds.aclose()
+
+
+async def test_the_heartbeat_pings_each_wall_once_per_interval_a_slice_at_a_time(
+        setup: Setup, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(wallfeed, "PING_INTERVAL", 1.5)
+    monkeypatch.setattr(wallfeed, "HEARTBEAT_SLICES", 3)  # a tick every 0.5 s
+    feed, first = await setup.feeds.join(setup.event_id)
+    walls = [first, *(feed.join() for _ in range(5))]
+
+    def pinged() -> list[int]:
+        return [i for i, wall in enumerate(walls) if not wall.queue.empty()]
+
+    # The first tick pings one slice (every third wall), not all of them at once.
+    assert await wait_for(pinged, what="the first ping") == [0, 3]
+    await wait_for(lambda: len(pinged()) == 6, what="a ping for every wall")
+    frames = [wall.queue.get_nowait() for wall in walls]
+    assert all(f is not None and f.seq is None and '"type":"ping"' in f.text for f in frames)
+    assert all(wall.queue.empty() for wall in walls)  # once each
