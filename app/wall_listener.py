@@ -25,6 +25,10 @@ CLOSE_LAGGED = 4409
 MAX_BUFFERED = 256 * 1024
 
 
+class MissedChanges(Exception):
+    """A frame came whose predecessors the wall was not sent."""
+
+
 class Frame:
     """A text frame for the walls: a sequenced change, or (seq None) a ping or pong."""
 
@@ -51,7 +55,7 @@ class Listener:
     def __init__(self, size: int) -> None:
         self.queue: Mailbox[Frame | None] = Mailbox(size + 1)
         self.socket: DirectSocket | None = None
-        self.sent = 0  # with a direct socket: the sequence number written up to
+        self.sent = 0  # the sequence number the wall has been sent up to (see due())
         self.heard = asyncio.get_running_loop().time()  # when the wall last sent anything
         self.closing: tuple[int, str] | None = None  # set by close() for the socket's task
         self.slot = 0  # its turn in the feed's heartbeat
@@ -88,18 +92,28 @@ class Listener:
             self.closing = (code, reason)
             self.queue.wake()
 
-    def _write(self, socket: DirectSocket, frame: Frame) -> bool:
+    def due(self, frame: Frame) -> bool:
+        """Whether to send `frame` now (False: the catch-up sent it already), counting it as
+        sent; raises MissedChanges if changes before it are missing."""
         seq = frame.seq
-        if seq is not None:
-            if seq <= self.sent:
-                return True  # caught up on it already
-            if seq != self.sent + 1:
-                socket.close_now(CLOSE_LAGGED, "missed changes; reconnect with last_seq")
-                return False
+        if seq is None:
+            return True  # a ping or pong
+        if seq <= self.sent:
+            return False
+        if seq != self.sent + 1:
+            raise MissedChanges
+        self.sent = seq
+        return True
+
+    def _write(self, socket: DirectSocket, frame: Frame) -> bool:
+        try:
+            if not self.due(frame):
+                return True
+        except MissedChanges:
+            socket.close_now(CLOSE_LAGGED, "missed changes; reconnect with last_seq")
+            return False
         if socket.buffered() > MAX_BUFFERED:
             socket.close_now(CLOSE_LAGGED, "too far behind; reconnect with last_seq")
             return False
         socket.write_frame(frame.wire)
-        if seq is not None:
-            self.sent = seq
         return True

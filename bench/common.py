@@ -14,7 +14,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -194,30 +194,37 @@ class RefServer:
 
 
 def wait_http(url: str, process: subprocess.Popen[bytes], timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"server exited with {process.returncode}")
+    def answers() -> bool:
         try:
-            if httpx.get(url, timeout=2).status_code == 200:
-                return
+            return httpx.get(url, timeout=2).status_code == 200
         except httpx.HTTPError:
-            pass
-        time.sleep(0.2)
-    raise RuntimeError(f"{url} did not answer within {timeout} s")
+            return False
+
+    _wait(answers, process, timeout, f"{url} did not answer")
 
 
 def wait_tcp(port: int, process: subprocess.Popen[bytes], timeout: float = 30) -> None:
+    def listens() -> bool:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+        except OSError:
+            return False
+        return True
+
+    _wait(listens, process, timeout, f"port {port} not listening")
+
+
+def _wait(ready: Callable[[], bool], process: subprocess.Popen[bytes], timeout: float,
+          failure: str) -> None:
+    """Poll `ready` until it is true; fail if the server exits or after `timeout` s."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError(f"server exited with {process.returncode}")
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+        if ready():
             return
-        except OSError:
-            time.sleep(0.1)
-    raise RuntimeError(f"port {port} not listening within {timeout} s")
+        time.sleep(0.2)
+    raise RuntimeError(f"{failure} within {timeout} s")
 
 
 def stop_process(process: subprocess.Popen[Any] | None) -> None:

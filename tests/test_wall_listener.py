@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
+
 from app import wall_listener
 from app.serving import encode_text
-from app.wall_listener import CLOSE_LAGGED, Frame, Listener
+from app.wall_listener import CLOSE_LAGGED, Frame, Listener, MissedChanges
 
 
 class Socket:
@@ -88,3 +90,14 @@ async def test_closing_a_wall_without_a_direct_socket_wakes_its_task() -> None:
     listener.close(4408, "nothing received for 45 s")
     await asyncio.wait_for(waiting, 5)  # woken, with nothing queued
     assert listener.closing == (4408, "nothing received for 45 s")
+
+
+async def test_due_sends_each_change_once_in_order_and_pings_always() -> None:
+    listener = Listener(2)
+    listener.sent = 4  # the catch-up went up to 4
+    assert not listener.due(Frame(4, "change 4"))
+    assert listener.due(Frame(5, "change 5")) and listener.sent == 5
+    assert listener.due(Frame(None, '{"type":"ping","t":1}')) and listener.sent == 5
+    with pytest.raises(MissedChanges):
+        listener.due(Frame(7, "change 7"))
+    assert listener.sent == 5

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import logging
 
 from starlette.routing import Match, WebSocketRoute
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -13,10 +12,8 @@ from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
 from app.serving import direct_socket
 from app.state import AppState
-from app.wall_listener import CLOSE_LAGGED, CLOSE_TIMEOUT, Frame, Listener
+from app.wall_listener import CLOSE_LAGGED, CLOSE_TIMEOUT, Frame, Listener, MissedChanges
 from app.walls import WallInfo, catch_up, find_wall, wall_token_valid
-
-log = logging.getLogger(__name__)
 
 HELLO_TIMEOUT = 10.0
 PONG = Frame(None, '{"type":"pong"}')  # encoded once, on the first ping
@@ -119,7 +116,8 @@ async def _live(websocket: WebSocket, listener: Listener, sent: int) -> None:
     off (then the server's close comes back as WebSocketDisconnect)."""
     socket = direct_socket(websocket.scope)
     if socket is None:
-        await _Queued(websocket, listener, sent).run()
+        listener.sent = sent
+        await _Queued(websocket, listener).run()
     elif listener.go_direct(socket, sent):
         # The feed writes the frames and the heartbeat pings: only the reading is left here.
         loop = asyncio.get_running_loop()
@@ -133,12 +131,11 @@ async def _live(websocket: WebSocket, listener: Listener, sent: int) -> None:
 class _Queued:
     """A wall whose server offers no direct socket: a task sends what its inbox holds."""
 
-    __slots__ = ("listener", "sent", "websocket")
+    __slots__ = ("listener", "websocket")
 
-    def __init__(self, websocket: WebSocket, listener: Listener, sent: int) -> None:
+    def __init__(self, websocket: WebSocket, listener: Listener) -> None:
         self.websocket = websocket
         self.listener = listener
-        self.sent = sent  # the sequence number the wall has been sent up to
 
     async def run(self) -> None:
         """Until the wall leaves or is closed; raises _Close or WebSocketDisconnect."""
@@ -162,13 +159,12 @@ class _Queued:
     async def _forward(self, frame: Frame | None) -> None:
         if frame is None:
             raise _Close(CLOSE_LAGGED, "too far behind; reconnect with last_seq")
-        if frame.seq is not None:
-            if frame.seq <= self.sent:
-                return
-            if frame.seq != self.sent + 1:
-                raise _Close(CLOSE_LAGGED, "missed changes; reconnect with last_seq")
-            self.sent = frame.seq
-        await self.websocket.send_text(frame.text)
+        try:
+            due = self.listener.due(frame)
+        except MissedChanges:
+            raise _Close(CLOSE_LAGGED, "missed changes; reconnect with last_seq") from None
+        if due:
+            await self.websocket.send_text(frame.text)
 
     async def _receive(self) -> None:
         loop = asyncio.get_running_loop()
