@@ -11,7 +11,7 @@ from datetime import timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import delete, select, update
+from sqlalchemy import bindparam, delete, select, update
 
 from app.db import Sessions, lookup, writing
 from app.models import ROLES, ApiToken, Event, LoginSession, User, UserEvent, utcnow
@@ -137,26 +137,28 @@ async def log_out(sessions: Sessions, token: str) -> None:
         await session.execute(delete(LoginSession).where(LoginSession.token_hash == digest(token)))
 
 
+# Every request of the API and the desk looks its caller up: two statements built once, and
+# rows rather than objects (about a millisecond less per request, bench/README.md).
+_BY_TOKEN = (select(User.id, User.name, User.role).join(ApiToken.user)
+             .where(ApiToken.token_hash == bindparam("digest"), ApiToken.revoked_at.is_(None)))
+_BY_SESSION = (select(User.id, User.name, User.role, LoginSession.csrf_token)
+               .join(LoginSession.user)
+               .where(LoginSession.token_hash == bindparam("digest"),
+                      LoginSession.expires_at > bindparam("now")))
+
+
 async def from_bearer(sessions: Sessions, token: str) -> Principal | None:
     async with lookup(sessions) as session:
-        row = await session.scalar(
-            select(ApiToken).where(ApiToken.token_hash == digest(token),
-                                   ApiToken.revoked_at.is_(None))
-        )
-    if row is None:
-        return None
-    return Principal(row.user.id, row.user.name, row.user.role, "token")
+        row = (await session.execute(_BY_TOKEN, {"digest": digest(token)})).one_or_none()
+    return None if row is None else Principal(row.id, row.name, row.role, "token")
 
 
 async def from_session(sessions: Sessions, token: str) -> Principal | None:
     async with lookup(sessions) as session:
-        row = await session.scalar(
-            select(LoginSession).where(LoginSession.token_hash == digest(token),
-                                       LoginSession.expires_at > utcnow())
-        )
-    if row is None:
-        return None
-    return Principal(row.user.id, row.user.name, row.user.role, "session", row.csrf_token)
+        row = (await session.execute(_BY_SESSION, {"digest": digest(token), "now": utcnow()})
+               ).one_or_none()
+    return None if row is None else Principal(row.id, row.name, row.role, "session",
+                                              row.csrf_token)
 
 
 def csrf_matches(principal: Principal, presented: str | None) -> bool:

@@ -6,7 +6,7 @@ import hashlib
 from typing import Any
 
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 from app.models import Media, RemoteFile
 from app.sanitize import clean_html, clean_label, clean_text
@@ -15,13 +15,13 @@ from ingest.base import NormalizedPost
 MEDIA_PATH = "/media"
 
 
-def dialect_insert(session: AsyncSession) -> Any:
+def dialect_insert(session: Session) -> Any:
     """The INSERT with ON CONFLICT support of the session's database."""
     name = session.get_bind().dialect.name
     return postgresql.insert if name == "postgresql" else sqlite.insert
 
 
-async def local_url(session: AsyncSession, url: str | None) -> str | None:
+def local_url(session: Session, url: str | None) -> str | None:
     """The app's own URL for a remote file (registered for the media cache to fetch).
 
     Paths of this app (bundled demo media) stay as they are; anything that is not http(s) is
@@ -35,13 +35,13 @@ async def local_url(session: AsyncSession, url: str | None) -> str | None:
         return None
     key = hashlib.sha256(url.encode()).hexdigest()[:40]
     insert = dialect_insert(session)
-    await session.execute(
+    session.execute(
         insert(RemoteFile).values(key=key, url=url, state="pending", attempts=0)
         .on_conflict_do_nothing(index_elements=["key"]))
     return f"{MEDIA_PATH}/{key}"
 
 
-async def content_values(session: AsyncSession, post: NormalizedPost) -> dict[str, Any]:
+def content_values(session: Session, post: NormalizedPost) -> dict[str, Any]:
     """The post's content columns, cleaned: everything an edit may change."""
     hashtags = [clean_text(tag, 100) for tag in post.hashtags][:50]
     text = clean_text(post.text)
@@ -56,7 +56,7 @@ async def content_values(session: AsyncSession, post: NormalizedPost) -> dict[st
         "url": _link(post.url),
         "author_name": author_name,
         "author_handle": author_handle,
-        "author_avatar_url": await local_url(session, post.author.avatar_url),
+        "author_avatar_url": local_url(session, post.author.avatar_url),
         "author_profile_url": _link(post.author.profile_url),
         "text": text,
         "html": clean_html(post.html),
@@ -69,15 +69,15 @@ async def content_values(session: AsyncSession, post: NormalizedPost) -> dict[st
     }
 
 
-async def media_rows(session: AsyncSession, post_id: int, post: NormalizedPost) -> list[Media]:
+def media_rows(session: Session, post_id: int, post: NormalizedPost) -> list[Media]:
     """Media rows for the post, pointing at the app's cache; unusable URLs are left out."""
     rows: list[Media] = []
     for item in post.media[:10]:
-        url = await local_url(session, item.url)
+        url = local_url(session, item.url)
         if url is None:
             continue
         rows.append(Media(post_id=post_id, position=len(rows), kind=item.kind, url=url,
-                          preview_url=await local_url(session, item.preview_url) or url,
+                          preview_url=local_url(session, item.preview_url) or url,
                           alt=clean_text(item.alt, 1500), width=item.width, height=item.height,
                           size=item.size))
     return rows

@@ -13,7 +13,9 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 CSRF_HEADER = "x-csrf-token"
 
 
-def get_state(request: Request) -> AppState:
+async def get_state(request: Request) -> AppState:
+    # async, although it awaits nothing: FastAPI runs a plain function in a worker thread,
+    # a hand-over between threads on every request.
     state: AppState = request.state.sw
     return state
 

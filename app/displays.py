@@ -9,9 +9,10 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from app.config import Layout, QrConfig, ThemeConfig
-from app.db import Sessions, writing
+from app.db import Sessions, write
 from app.models import Event, Wall, utcnow
 from app.payloads import iso
 from app.post_changes import Outbox, log, next_seq, publish
@@ -54,32 +55,8 @@ class DisplayStore:
     async def update_wall(self, slug: str, update: WallUpdate) -> WallInfo:
         """Change a running wall; every screen showing it follows within a moment."""
         outbox: Outbox = []
-        async with writing(self.sessions) as session:
-            row = (await session.execute(
-                select(Wall, Event).join(Event).where(Wall.slug == slug))).one_or_none()
-            if row is None:
-                raise WallNotFound(slug)
-            wall, event = row
-            for name in ("title", "layout", "max_posts"):
-                if (value := getattr(update, name)) is not None:
-                    setattr(wall, name, value)
-            if update.theme is not None:
-                wall.theme = update.theme.model_dump()
-            options = dict(wall.options or {})
-            for name in ("pace_seconds", "rotate_seconds"):
-                if (value := getattr(update, name)) is not None:
-                    options[name] = value
-            if update.qr is not None:
-                options["qr"] = update.qr.model_dump()
-            elif update.remove_qr:
-                options["qr"] = None
-            wall.options = options
-            wall.updated_at = utcnow()
-            await session.flush()
-            info = wall_info(wall, event)
-            seq = await next_seq(session, event.id)
-            await log(session, event.id, {"type": "change", "seq": seq, "kind": "wall",
-                                    "wall": info.settings()}, outbox)
+        info = await write(self.sessions,
+                           lambda session: _update_wall(session, slug, update, outbox))
         await publish(self.hub, outbox)
         return info
 
@@ -92,11 +69,43 @@ class DisplayStore:
                      if announcement.seconds else None)
             shown = {"text": announcement.text, "until": iso(until), "at": iso(utcnow())}
         outbox: Outbox = []
-        async with writing(self.sessions) as session:
-            event = await session.get_one(Event, event_id, populate_existing=True)
-            event.announcement = shown
-            seq = await next_seq(session, event_id)
-            await log(session, event_id, {"type": "change", "seq": seq, "kind": "announcement",
-                                    "announcement": shown}, outbox)
+        await write(self.sessions, lambda session: _announce(session, event_id, shown, outbox))
         await publish(self.hub, outbox)
         return shown
+
+
+def _update_wall(session: Session, slug: str, update: WallUpdate, outbox: Outbox) -> WallInfo:
+    row = session.execute(select(Wall, Event).join(Event).where(Wall.slug == slug)).one_or_none()
+    if row is None:
+        raise WallNotFound(slug)
+    wall, event = row
+    for name in ("title", "layout", "max_posts"):
+        if (value := getattr(update, name)) is not None:
+            setattr(wall, name, value)
+    if update.theme is not None:
+        wall.theme = update.theme.model_dump()
+    options = dict(wall.options or {})
+    for name in ("pace_seconds", "rotate_seconds"):
+        if (value := getattr(update, name)) is not None:
+            options[name] = value
+    if update.qr is not None:
+        options["qr"] = update.qr.model_dump()
+    elif update.remove_qr:
+        options["qr"] = None
+    wall.options = options
+    wall.updated_at = utcnow()
+    session.flush()
+    info = wall_info(wall, event)
+    seq = next_seq(session, event.id)
+    log(session, event.id, {"type": "change", "seq": seq, "kind": "wall",
+                            "wall": info.settings()}, outbox)
+    return info
+
+
+def _announce(session: Session, event_id: int, shown: dict[str, Any] | None,
+              outbox: Outbox) -> None:
+    event = session.get_one(Event, event_id, populate_existing=True)
+    event.announcement = shown
+    seq = next_seq(session, event_id)
+    log(session, event_id, {"type": "change", "seq": seq, "kind": "announcement",
+                            "announcement": shown}, outbox)

@@ -1,5 +1,9 @@
 """The steps app.posts builds its changes from: loading, auditing, telling walls (in sequence,
-held back while an event is paused) and moderators, and explaining conflicts."""
+held back while an event is paused) and moderators, and explaining conflicts.
+
+They are synchronous functions of a Session: a change runs as a whole through app.db.write
+(in SQLite's thread on SQLite); only `publish`, after the commit, is on the event loop.
+"""
 
 from __future__ import annotations
 
@@ -8,9 +12,9 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import insert, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import joinedload
+from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from app import channels
 from app.models import (
@@ -21,6 +25,7 @@ from app.models import (
     ModerationAction,
     Post,
     WallChange,
+    table_of,
 )
 from app.payloads import dumps, moderation_post, wall_post
 from app.pubsub import Hub
@@ -54,38 +59,54 @@ class Conflict(Exception):
         self.code = code
 
 
-async def load(session: AsyncSession, post_id: int) -> Post:
-    post = await session.get(
-        Post,
-        post_id,
-        # One statement rather than three (each is a trip to the database).
-        options=[joinedload(Post.media), joinedload(Post.source, innerjoin=True)],
-        populate_existing=True,
-    )
+def load(session: Session, post_id: int) -> Post:
+    """The post with its media and source, as the database holds it now."""
+    post: Post | None = session.execute(_LOAD, {"post": post_id}).unique().scalar_one_or_none()
     if post is None:
         raise PostNotFound(post_id)
     return post
 
 
-# audit() and log() insert with a plain statement rather than session.add(): nothing reads the
-# rows back in the transaction, and the ORM's flush of new objects costs about a millisecond
-# of an approval's time (bench/README.md).
-async def audit(session: AsyncSession, post: Post, actor: Actor, action: str,
-                before: str) -> None:
-    await session.execute(insert(ModerationAction).values(
-        post_id=post.id, event_id=post.event_id, user_id=actor.user_id, actor=actor.name,
-        action=action, from_status=before, to_status=post.status))
+# The statements of every change, built once. Core statements on the tables rather than the
+# ORM's: an approval is about a dozen of them, and the ORM's way (building the statement,
+# evaluating it against the session's objects, flushing) cost about 4 ms of its time
+# (bench/README.md). The post objects are kept in step with set_committed_value().
+_posts = table_of(Post)
+_events = table_of(Event)
+# One statement rather than three (each a trip to the database on PostgreSQL).
+_LOAD = (select(Post).options(joinedload(Post.media), joinedload(Post.source, innerjoin=True))
+         .where(Post.id == bindparam("post")).execution_options(populate_existing=True))
+_AUDIT = insert(table_of(ModerationAction))
+_LOG = insert(table_of(WallChange))
+_SHOWN = update(_posts).where(_posts.c.id == bindparam("post")).values(
+    wall_seq=bindparam("seq"), wall_payload=bindparam("payload"), wall_pending=False)
+_HELD_BACK = update(_posts).where(_posts.c.id == bindparam("post")).values(wall_pending=True)
+# The row lock taken by this UPDATE orders concurrent changes of one event on PostgreSQL;
+# SQLite has a single writer anyway. So numbers are handed out without gaps or repeats.
+_NEXT_SEQ = (update(_events).where(_events.c.id == bindparam("event"))
+             .values(last_seq=_events.c.last_seq + 1).returning(_events.c.last_seq))
+# The pause is checked in the same statement: one statement less.
+_NEXT_SEQ_UNLESS_PAUSED = _NEXT_SEQ.where(_events.c.paused.is_(False))
 
 
-async def wall_change(session: AsyncSession, post: Post, kind: str, outbox: Outbox,
-                      *, reshow: bool = False, **extra: Any) -> None:
+def audit(session: Session, post: Post, actor: Actor, action: str, before: str) -> None:
+    session.connection().execute(_AUDIT, {
+        "post_id": post.id, "event_id": post.event_id, "user_id": actor.user_id,
+        "actor": actor.name, "action": action, "from_status": before,
+        "to_status": post.status})
+
+
+def wall_change(session: Session, post: Post, kind: str, outbox: Outbox,
+                *, reshow: bool = False, **extra: Any) -> None:
     """Tell the walls, with the event's next sequence number; while the event is paused,
     only retractions go out and the rest waits for `resume`."""
-    seq = await _take_seq(session, post.event_id, unless_paused=kind != "retracted")
+    seq = _take_seq(session, post.event_id, unless_paused=kind != "retracted")
     if seq is None:  # paused
-        post.wall_pending = True
+        session.connection().execute(_HELD_BACK, {"post": post.id})
+        set_committed_value(post, "wall_pending", True)
         return
     frame: dict[str, Any] = {"type": "change", "seq": seq, "kind": kind, **extra}
+    payload_text = post.wall_payload
     if kind == "retracted":
         # The last shown form stays in wall_payload (snapshots only take approved posts), so
         # that undoing the retraction shows exactly what was approved, never a later edit.
@@ -98,30 +119,26 @@ async def wall_change(session: AsyncSession, post: Post, kind: str, outbox: Outb
         else:
             payload = wall_post(post, post.source.type)
         frame["post"] = payload
-        post.wall_payload = dumps(payload)
-    post.wall_seq = seq
-    post.wall_pending = False
-    await log(session, post.event_id, frame, outbox, post_id=post.id)
+        payload_text = dumps(payload)
+    session.connection().execute(_SHOWN, {"post": post.id, "seq": seq,
+                                          "payload": payload_text})
+    for name, value in (("wall_seq", seq), ("wall_payload", payload_text),
+                        ("wall_pending", False)):
+        set_committed_value(post, name, value)
+    log(session, post.event_id, frame, outbox, post_id=post.id)
 
 
-async def next_seq(session: AsyncSession, event_id: int) -> int:
+def next_seq(session: Session, event_id: int) -> int:
     """The event's next wall sequence number (taken in the caller's transaction)."""
-    seq = await _take_seq(session, event_id, unless_paused=False)
+    seq = _take_seq(session, event_id, unless_paused=False)
     assert seq is not None
     return seq
 
 
-async def _take_seq(session: AsyncSession, event_id: int, *, unless_paused: bool) -> int | None:
-    # The row lock taken by this UPDATE orders concurrent changes of one event on PostgreSQL;
-    # SQLite has a single writer anyway. So numbers are handed out without gaps or repeats.
-    # The pause is checked in the same statement: each statement is a trip to the database.
-    statement = update(Event).where(Event.id == event_id)
-    if unless_paused:
-        statement = statement.where(Event.paused.is_(False))
-    seq: int | None = (
-        await session.execute(statement.values(last_seq=Event.last_seq + 1)
-                              .returning(Event.last_seq))
-    ).scalar_one_or_none()
+def _take_seq(session: Session, event_id: int, *, unless_paused: bool) -> int | None:
+    statement = _NEXT_SEQ_UNLESS_PAUSED if unless_paused else _NEXT_SEQ
+    seq: int | None = session.connection().execute(
+        statement, {"event": event_id}).scalar_one_or_none()
     return seq
 
 
@@ -134,13 +151,14 @@ async def publish(hub: Hub, outbox: Outbox) -> None:
     await asyncio.sleep(0)
 
 
-async def log(session: AsyncSession, event_id: int, frame: dict[str, Any], outbox: Outbox, *,
+def log(session: Session, event_id: int, frame: dict[str, Any], outbox: Outbox, *,
               post_id: int = 0) -> None:
     """Keep a change frame in the wall log (for walls that catch up) and queue it for the live
     ones; post_id 0 for changes that concern no post (a wall's settings, an announcement)."""
     text = dumps(frame)
-    await session.execute(insert(WallChange).values(
-        event_id=event_id, seq=frame["seq"], kind=frame["kind"], post_id=post_id, frame=text))
+    session.connection().execute(_LOG, {"event_id": event_id, "seq": frame["seq"],
+                                        "kind": frame["kind"], "post_id": post_id,
+                                        "frame": text})
     outbox.append((channels.wall(event_id), text))
 
 
@@ -158,9 +176,9 @@ def moderation_frame(kind: str, post: Post) -> tuple[str, str]:
     return channels.moderation(post.event_id), dumps(frame)
 
 
-async def conflict(session: AsyncSession, post_id: int, action: str) -> Exception:
+def conflict(session: Session, post_id: int, action: str) -> Exception:
     """Explain why an action did not apply: the post is gone, or someone acted first."""
-    post = await session.get(Post, post_id, populate_existing=True)
+    post = session.get(Post, post_id, populate_existing=True)
     if post is None:
         return PostNotFound(post_id)
     by = post.decided_by
@@ -168,12 +186,12 @@ async def conflict(session: AsyncSession, post_id: int, action: str) -> Exceptio
         if action == "spotlight":
             code, reason = "paused", "the walls are paused"
         elif post.pinned:
-            by = await _last_actor(session, post_id, "pin")
+            by = _last_actor(session, post_id, "pin")
             code, reason = "pinned", f"already pinned by {by}"
         else:
             code, reason = "not_pinned", "the post is not pinned"
     elif action in ("hold", "unhold") and post.status == PENDING:
-        by = await _last_actor(session, post_id, "hold") if post.held else None
+        by = _last_actor(session, post_id, "hold") if post.held else None
         code, reason = (("held", f"already held by {by}") if post.held
                         else ("not_held", "the post is not held"))
     elif post.status == DELETED:
@@ -185,8 +203,8 @@ async def conflict(session: AsyncSession, post_id: int, action: str) -> Exceptio
     return Conflict(f"cannot {action}: {reason}", status=post.status, by=by, code=code)
 
 
-async def _last_actor(session: AsyncSession, post_id: int, action: str) -> str | None:
-    actor: str | None = await session.scalar(
+def _last_actor(session: Session, post_id: int, action: str) -> str | None:
+    actor: str | None = session.scalar(
         select(ModerationAction.actor)
         .where(ModerationAction.post_id == post_id, ModerationAction.action == action)
         .order_by(ModerationAction.id.desc()).limit(1))

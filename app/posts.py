@@ -11,14 +11,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
 from typing import Any
 
-from sqlalchemy import delete, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import Update, bindparam, delete, select, update
+from sqlalchemy.orm import Session
 
 from app import channels
 from app.content import content_values, dialect_insert, media_rows
-from app.db import Sessions, writing
+from app.db import Sessions, write
 from app.models import (
     APPROVED,
     DELETED,
@@ -29,6 +30,7 @@ from app.models import (
     Media,
     ModerationAction,
     Post,
+    table_of,
     utcnow,
 )
 from app.payloads import dumps, moderation_post
@@ -93,19 +95,8 @@ class PostStore:
         """Store a post once per source and external id, and queue (or approve) it; a known
         post emitted again with a later `edited_at` is an edit."""
         outbox: Outbox = []
-        async with writing(self.sessions) as session:
-            known = (await session.execute(
-                select(Post.id, Post.status, Post.edited_at).where(
-                    Post.source_id == source_id, Post.external_id == post.external_id[:512])
-            )).one_or_none()
-            if known is not None:
-                # Sources repeat themselves (rewinds, re-polls): only a newer edit does anything.
-                if known.status == DELETED or not _newer(post, known.edited_at):
-                    return IngestResult(known.id, created=False, status=known.status)
-                result = await self._edit(session, known.id, post, outbox)
-            else:
-                result = await self._create(session, event_id, source_id, post, auto_approve,
-                                            outbox)
+        result = await write(self.sessions, lambda session: self._ingest(
+            session, event_id, source_id, post, auto_approve, outbox))
         await publish(self.hub, outbox)
         if outbox:
             self._on_new_media()
@@ -117,19 +108,8 @@ class PostStore:
         if action not in ACTIONS:
             raise ValueError(f"unknown action {action!r}")
         outbox: Outbox = []
-        async with writing(self.sessions) as session:
-            if action in STEPS:
-                post = await self._apply(session, post_id, action, actor, outbox,
-                                         pin=pin and action == "approve")
-            elif action in ("pin", "unpin"):
-                post = await self._pin(session, post_id, action == "pin", actor, outbox)
-            elif action in ("hold", "unhold"):
-                post = await self._hold(session, post_id, action == "hold", actor, outbox)
-            elif action == "spotlight":
-                post = await self._spotlight(session, post_id, seconds, actor, outbox)
-            else:
-                post = await self._undo(session, post_id, actor, outbox)
-            view = moderation_post(post, post.source.type, post.source.name)
+        view = await write(self.sessions, lambda session: self._act(
+            session, post_id, action, actor, outbox, pin=pin, seconds=seconds))
         await publish(self.hub, outbox)
         return view
 
@@ -137,50 +117,17 @@ class PostStore:
         """The post was deleted where it was posted: off every wall and out of the queue.
         False if there is no such post or it was already deleted."""
         outbox: Outbox = []
-        async with writing(self.sessions) as session:
-            while True:
-                row = (await session.execute(
-                    select(Post.id, Post.status).where(Post.source_id == source_id,
-                                                       Post.external_id == external_id)
-                )).one_or_none()
-                if row is None or row.status == DELETED:
-                    return False
-                # Compare-and-set on the status read: a moderator acting in between (possible
-                # on PostgreSQL) makes this match nothing, and we look again.
-                result = await session.execute(
-                    update(Post).where(Post.id == row.id, Post.status == row.status).values(
-                        status=DELETED, pinned=False, edited=False, deleted_at=utcnow()))
-                if result.rowcount == 1:  # type: ignore[attr-defined]
-                    break
-            post = await load(session, row.id)
-            await audit(session, post, Actor(f"source:{post.source.name}"), "delete", row.status)
-            if row.status == APPROVED:
-                await wall_change(session, post, "retracted", outbox)
-            outbox.append(moderation_frame("post.updated", post))
+        deleted = await write(self.sessions, lambda session: self._delete(
+            session, source_id, external_id, outbox))
         await publish(self.hub, outbox)
-        return True
+        return deleted
 
     async def set_paused(self, event_id: int, paused: bool) -> dict[str, Any]:
         """Freeze an event's walls (approvals wait; retractions still go out), or release
         them: what waited is shown now, in the order it was approved."""
         outbox: Outbox = []
-        async with writing(self.sessions) as session:
-            event = await session.get_one(Event, event_id, populate_existing=True)
-            event.paused = paused
-            await session.flush()
-            if not paused:
-                waiting = list(await session.scalars(
-                    select(Post.id).where(Post.event_id == event_id, Post.wall_pending.is_(True))
-                    .order_by(Post.decided_at, Post.id)))
-                for post_id in waiting:
-                    post = await load(session, post_id)
-                    if post.status == APPROVED:
-                        await wall_change(session, post, "approved", outbox)
-                    post.wall_pending = False
-            state = {"slug": event.slug, "name": event.name, "paused": event.paused,
-                     "moderation": event.moderation}
-            outbox.append((channels.moderation(event_id),
-                           dumps({"type": "event.updated", "event": state})))
+        state = await write(self.sessions, lambda session: self._pause(
+            session, event_id, paused, outbox))
         await publish(self.hub, outbox)
         return state
 
@@ -208,20 +155,93 @@ class PostStore:
                 pass  # a moderator got there first
         return taken
 
-    async def _create(self, session: AsyncSession, event_id: int, source_id: int,
+    # The transactions themselves: synchronous, each run whole by app.db.write.
+
+    def _ingest(self, session: Session, event_id: int, source_id: int, post: NormalizedPost,
+                auto_approve: bool, outbox: Outbox) -> IngestResult:
+        known = session.execute(
+            select(Post.id, Post.status, Post.edited_at).where(
+                Post.source_id == source_id, Post.external_id == post.external_id[:512])
+        ).one_or_none()
+        if known is None:
+            return self._create(session, event_id, source_id, post, auto_approve, outbox)
+        # Sources repeat themselves (rewinds, re-polls): only a newer edit does anything.
+        if known.status == DELETED or not _newer(post, known.edited_at):
+            return IngestResult(known.id, created=False, status=known.status)
+        return self._edit(session, known.id, post, outbox)
+
+    def _act(self, session: Session, post_id: int, action: str, actor: Actor, outbox: Outbox,
+             *, pin: bool, seconds: int) -> dict[str, Any]:
+        if action in STEPS:
+            post = self._apply(session, post_id, action, actor, outbox,
+                               pin=pin and action == "approve")
+        elif action in ("pin", "unpin"):
+            post = self._pin(session, post_id, action == "pin", actor, outbox)
+        elif action in ("hold", "unhold"):
+            post = self._hold(session, post_id, action == "hold", actor, outbox)
+        elif action == "spotlight":
+            post = self._spotlight(session, post_id, seconds, actor, outbox)
+        else:
+            post = self._undo(session, post_id, actor, outbox)
+        return moderation_post(post, post.source.type, post.source.name)
+
+    @staticmethod
+    def _delete(session: Session, source_id: int, external_id: str, outbox: Outbox) -> bool:
+        while True:
+            row = session.execute(
+                select(Post.id, Post.status).where(Post.source_id == source_id,
+                                                   Post.external_id == external_id)
+            ).one_or_none()
+            if row is None or row.status == DELETED:
+                return False
+            # Compare-and-set on the status read: a moderator acting in between (possible
+            # on PostgreSQL) makes this match nothing, and we look again.
+            result = session.execute(
+                update(Post).where(Post.id == row.id, Post.status == row.status).values(
+                    status=DELETED, pinned=False, edited=False, deleted_at=utcnow()))
+            if result.rowcount == 1:  # type: ignore[attr-defined]
+                break
+        post = load(session, row.id)
+        audit(session, post, Actor(f"source:{post.source.name}"), "delete", row.status)
+        if row.status == APPROVED:
+            wall_change(session, post, "retracted", outbox)
+        outbox.append(moderation_frame("post.updated", post))
+        return True
+
+    @staticmethod
+    def _pause(session: Session, event_id: int, paused: bool, outbox: Outbox) -> dict[str, Any]:
+        event = session.get_one(Event, event_id, populate_existing=True)
+        event.paused = paused
+        session.flush()
+        if not paused:
+            waiting = list(session.scalars(
+                select(Post.id).where(Post.event_id == event_id, Post.wall_pending.is_(True))
+                .order_by(Post.decided_at, Post.id)))
+            for post_id in waiting:
+                post = load(session, post_id)
+                if post.status == APPROVED:
+                    wall_change(session, post, "approved", outbox)
+                post.wall_pending = False
+        state = {"slug": event.slug, "name": event.name, "paused": event.paused,
+                 "moderation": event.moderation}
+        outbox.append((channels.moderation(event_id),
+                       dumps({"type": "event.updated", "event": state})))
+        return state
+
+    def _create(self, session: Session, event_id: int, source_id: int,
                       post: NormalizedPost, auto_approve: bool, outbox: Outbox) -> IngestResult:
-        values = await content_values(session, post)
-        post_id = await _insert_once(session, event_id, source_id, post, values)
+        values = content_values(session, post)
+        post_id = _insert_once(session, event_id, source_id, post, values)
         if post_id is None:  # another writer stored it a moment ago (PostgreSQL)
-            existing = (await session.execute(
+            existing = (session.execute(
                 select(Post.id, Post.status).where(Post.source_id == source_id,
                                                    Post.external_id == post.external_id[:512])
             )).one()
             return IngestResult(existing.id, created=False, status=existing.status)
-        session.add_all(await media_rows(session, post_id, post))
-        await session.flush()
-        stored = await load(session, post_id)
-        event = await session.get_one(Event, event_id)
+        session.add_all(media_rows(session, post_id, post))
+        session.flush()
+        stored = load(session, post_id)
+        event = session.get_one(Event, event_id)
         verdict = judge(rules_of(event.rules), stored)
         stored.flags = flags(verdict)
         outbox.append(moderation_frame("post.new", stored))
@@ -229,102 +249,96 @@ class PostStore:
         # sensitive posts and content warnings: the rules flag those), and only then may a
         # trusted author, a curated source or post-moderation put a post up at once.
         if verdict.decision == "reject":
-            stored = await self._apply(session, post_id, "reject", RULES, outbox)
+            stored = self._apply(session, post_id, "reject", RULES, outbox)
         elif verdict.decision != "flag" and (verdict.decision == "approve" or auto_approve
                                              or event.moderation == "post"):
             actor = RULES if verdict.decision == "approve" else Actor(
                 name=f"auto:{stored.source.name}")
-            stored = await self._apply(session, post_id, "approve", actor, outbox)
+            stored = self._apply(session, post_id, "approve", actor, outbox)
         return IngestResult(post_id, created=True, status=stored.status)
 
-    async def _edit(self, session: AsyncSession, post_id: int, post: NormalizedPost,
+    def _edit(self, session: Session, post_id: int, post: NormalizedPost,
                     outbox: Outbox) -> IngestResult:
-        values = await content_values(session, post)
+        values = content_values(session, post)
         # An approved post keeps its approved form on the walls (wall_payload) and goes back
         # to the moderators; a pending one is simply updated.
-        await session.execute(update(Post).where(Post.id == post_id).values(
+        session.execute(update(Post).where(Post.id == post_id).values(
             **values, edited=Post.status == APPROVED))
-        await session.execute(delete(Media).where(Media.post_id == post_id))
-        session.add_all(await media_rows(session, post_id, post))
-        await session.flush()
-        edited = await load(session, post_id)
+        session.execute(delete(Media).where(Media.post_id == post_id))
+        session.add_all(media_rows(session, post_id, post))
+        session.flush()
+        edited = load(session, post_id)
         # The moderators see what the rules say about the new text (an edit can add a word).
-        event = await session.get_one(Event, edited.event_id)
+        event = session.get_one(Event, edited.event_id)
         edited.flags = flags(judge(rules_of(event.rules), edited))
         outbox.append(moderation_frame("post.updated", edited))
         return IngestResult(post_id, created=False, status=edited.status)
 
-    async def _apply(self, session: AsyncSession, post_id: int, action: str, actor: Actor,
+    def _apply(self, session: Session, post_id: int, action: str, actor: Actor,
                      outbox: Outbox, *, pin: bool = False) -> Post:
         for step in STEPS[action]:
-            condition = [Post.id == post_id, Post.status == step.source]
-            if step.edited_only:
-                condition.append(Post.edited.is_(True))
-            values: dict[str, Any] = {"status": step.target, "decided_at": utcnow(),
-                                      "decided_by": actor.name, "edited": False, "held": False}
-            if step.target == RETRACTED:
-                values["pinned"] = False
-            elif pin:
-                values["pinned"] = True
             # Compare-and-set: of two moderators acting at once, exactly one matches the row.
-            result = await session.execute(update(Post).where(*condition).values(**values))
-            if result.rowcount == 1:  # type: ignore[attr-defined]
+            pinned = False if step.target == RETRACTED else (True if pin else None)
+            result = session.connection().execute(_decision(step.edited_only, pinned), {
+                "post": post_id, "from": step.source, "to": step.target,
+                "at": utcnow(), "by": actor.name})
+            if result.rowcount == 1:
                 break
         else:
-            raise await conflict(session, post_id, action)
-        post = await load(session, post_id)
-        await audit(session, post, actor, "approve_pin" if pin else action, step.source)
+            raise conflict(session, post_id, action)
+        post = load(session, post_id)
+        audit(session, post, actor, "approve_pin" if pin else action, step.source)
         if step.wall_kind:
-            await wall_change(session, post, step.wall_kind, outbox)
+            wall_change(session, post, step.wall_kind, outbox)
         outbox.append(moderation_frame("post.updated", post))
         return post
 
-    async def _pin(self, session: AsyncSession, post_id: int, pin: bool, actor: Actor,
+    def _pin(self, session: Session, post_id: int, pin: bool, actor: Actor,
                    outbox: Outbox) -> Post:
         action = "pin" if pin else "unpin"
-        post = await self._toggle(session, post_id, Post.pinned, pin, APPROVED, action, actor)
-        await wall_change(session, post, "pinned" if pin else "unpinned", outbox)
+        post = self._toggle(session, post_id, Post.pinned, pin, APPROVED, action, actor)
+        wall_change(session, post, "pinned" if pin else "unpinned", outbox)
         outbox.append(moderation_frame("post.updated", post))
         return post
 
-    async def _hold(self, session: AsyncSession, post_id: int, hold: bool, actor: Actor,
+    def _hold(self, session: Session, post_id: int, hold: bool, actor: Actor,
                     outbox: Outbox) -> Post:
         action = "hold" if hold else "unhold"
-        post = await self._toggle(session, post_id, Post.held, hold, PENDING, action, actor)
+        post = self._toggle(session, post_id, Post.held, hold, PENDING, action, actor)
         outbox.append(moderation_frame("post.updated", post))
         return post
 
     @staticmethod
-    async def _toggle(session: AsyncSession, post_id: int, flag: Any, value: bool,
+    def _toggle(session: Session, post_id: int, flag: Any, value: bool,
                       status: str, action: str, actor: Actor) -> Post:
         """Set a flag of a post in `status` that does not have it yet (compare-and-set)."""
-        result = await session.execute(
+        result = session.execute(
             update(Post).where(Post.id == post_id, Post.status == status,
                                flag.is_(not value)).values({flag: value}))
         if result.rowcount == 0:  # type: ignore[attr-defined]
-            raise await conflict(session, post_id, action)
-        post = await load(session, post_id)
-        await audit(session, post, actor, action, status)
+            raise conflict(session, post_id, action)
+        post = load(session, post_id)
+        audit(session, post, actor, action, status)
         return post
 
-    async def _spotlight(self, session: AsyncSession, post_id: int, seconds: int, actor: Actor,
+    def _spotlight(self, session: Session, post_id: int, seconds: int, actor: Actor,
                          outbox: Outbox) -> Post:
-        post = await load(session, post_id)
-        paused = await session.scalar(select(Event.paused).where(Event.id == post.event_id))
+        post = load(session, post_id)
+        paused = session.scalar(select(Event.paused).where(Event.id == post.event_id))
         if post.status != APPROVED or post.wall_payload is None or paused:
-            raise await conflict(session, post_id, "spotlight")
-        await audit(session, post, actor, "spotlight", APPROVED)
-        await wall_change(session, post, "spotlight", outbox, seconds=seconds)
+            raise conflict(session, post_id, "spotlight")
+        audit(session, post, actor, "spotlight", APPROVED)
+        wall_change(session, post, "spotlight", outbox, seconds=seconds)
         return post
 
-    async def _undo(self, session: AsyncSession, post_id: int, actor: Actor,
+    def _undo(self, session: Session, post_id: int, actor: Actor,
                     outbox: Outbox) -> Post:
-        last = await session.scalar(
+        last = session.scalar(
             select(ModerationAction)
             .where(ModerationAction.post_id == post_id, ModerationAction.undone.is_(False),
                    ModerationAction.action != "undo")
             .order_by(ModerationAction.id.desc()).limit(1))
-        post = await session.get(Post, post_id)
+        post = session.get(Post, post_id)
         if post is None:
             raise PostNotFound(post_id)
         mine = last is not None and (last.user_id == actor.user_id if actor.user_id is not None
@@ -342,17 +356,17 @@ class PostStore:
                            by=last.actor, code="undo_expired")
         expected, values, wall_kind = _UNDO[last.action]
         condition = [Post.id == post_id, Post.status == last.to_status, *expected]
-        result = await session.execute(update(Post).where(*condition).values(**values))
+        result = session.execute(update(Post).where(*condition).values(**values))
         if result.rowcount == 0:  # type: ignore[attr-defined]
-            raise await conflict(session, post_id, "undo")
+            raise conflict(session, post_id, "undo")
         last.undone = True
-        post = await load(session, post_id)
-        await audit(session, post, actor, "undo", last.to_status)
+        post = load(session, post_id)
+        audit(session, post, actor, "undo", last.to_status)
         if last.action == "retract":
             # Back on the walls in the form they showed; an edit since then waits for review.
             post.edited = differs_from_shown(post)
         if wall_kind:
-            await wall_change(session, post, wall_kind, outbox, reshow=last.action == "retract")
+            wall_change(session, post, wall_kind, outbox, reshow=last.action == "retract")
         outbox.append(moderation_frame("post.updated", post))
         return post
 
@@ -372,12 +386,28 @@ _UNDO: dict[str, tuple[list[Any], dict[str, Any], str | None]] = {
 }
 
 
+@cache
+def _decision(edited_only: bool, pinned: bool | None) -> Update:
+    """The compare-and-set of a decision (built once for each form: a Core statement costs a
+    fraction of the ORM's, bench/README.md); None leaves the pin as it is."""
+    posts = table_of(Post)
+    statement = update(posts).where(posts.c.id == bindparam("post"),
+                                    posts.c.status == bindparam("from"))
+    if edited_only:
+        statement = statement.where(posts.c.edited.is_(True))
+    values: dict[str, Any] = {"status": bindparam("to"), "decided_at": bindparam("at"),
+                              "decided_by": bindparam("by"), "edited": False, "held": False}
+    if pinned is not None:
+        values["pinned"] = pinned
+    return statement.values(values)
+
+
 def _newer(post: NormalizedPost, stored_edited_at: datetime | None) -> bool:
     return post.edited_at is not None and (stored_edited_at is None
                                            or post.edited_at > stored_edited_at)
 
 
-async def _insert_once(session: AsyncSession, event_id: int, source_id: int,
+def _insert_once(session: Session, event_id: int, source_id: int,
                        post: NormalizedPost, values: dict[str, Any]) -> int | None:
     """Insert the post unless this source already delivered it; its id, or None if it had."""
     statement = (
@@ -388,5 +418,5 @@ async def _insert_once(session: AsyncSession, event_id: int, source_id: int,
         .on_conflict_do_nothing(index_elements=["source_id", "external_id"])
         .returning(Post.id)
     )
-    post_id: int | None = (await session.execute(statement)).scalar_one_or_none()
+    post_id: int | None = (session.execute(statement)).scalar_one_or_none()
     return post_id

@@ -1,21 +1,28 @@
-"""SQLAlchemy's aiosqlite driver, with one trip to SQLite's thread per statement.
+"""SQLAlchemy's aiosqlite driver, with one trip to SQLite's thread per statement, or per
+transaction.
 
 aiosqlite runs SQLite in a thread of its own, and SQLAlchemy's adapter makes four trips to it
 for every statement: open a cursor, execute, fetch the rows, close the cursor. Each trip is a
 hand-over between threads (a queue, a wake-up, a call back into the event loop), and together
 they were most of an approval's time (bench/README.md). This adapter does the four steps in one
 trip, begins a transaction in the trip of its first statement, and makes no trip to commit or
-roll back when no transaction is open. Everything else (connections, errors) is SQLAlchemy's
-and aiosqlite's.
+roll back when no transaction is open.
+
+`run_sync(fn)` goes further: it runs synchronous SQLAlchemy code (a whole transaction, say) in
+SQLite's thread, where the connection's statements, commit and rollback execute directly, so the
+whole of it is one trip. Everything else (connections, errors) is SQLAlchemy's and aiosqlite's.
 
     create_async_engine("sqlite+aiosqlite:///...", module=sqlite_dbapi())
 """
 
 from __future__ import annotations
 
+import asyncio
 import collections
 import sqlite3
-from typing import Any
+import threading
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import aiosqlite
 from sqlalchemy.dialects.sqlite.aiosqlite import (
@@ -25,6 +32,8 @@ from sqlalchemy.dialects.sqlite.aiosqlite import (
 )
 from sqlalchemy.util import EMPTY_DICT
 from sqlalchemy.util.concurrency import await_
+
+T = TypeVar("T")
 
 
 def _run(connection: sqlite3.Connection, begin: str | None, operation: Any, parameters: Any,
@@ -70,6 +79,22 @@ class _Cursor(AsyncAdapt_aiosqlite_cursor):
     def lastrowid(self) -> int:
         return self._cursor.lastrowid
 
+    def execute(self, operation: Any, parameters: Any = None) -> Any:
+        if not self._adapt_connection.in_own_thread():  # type: ignore[attr-defined]
+            return super().execute(operation, parameters)
+        try:
+            return self._direct(operation, parameters, many=False)
+        except Exception as error:
+            self._adapt_connection._handle_exception(error)
+
+    def executemany(self, operation: Any, seq_of_parameters: Any) -> Any:
+        if not self._adapt_connection.in_own_thread():  # type: ignore[attr-defined]
+            return super().executemany(operation, seq_of_parameters)
+        try:
+            return self._direct(operation, seq_of_parameters, many=True)
+        except Exception as error:
+            self._adapt_connection._handle_exception(error)
+
     async def _execute_async(self, operation: Any, parameters: Any) -> Any:
         return await self._trip(operation, parameters, many=False)
 
@@ -87,6 +112,16 @@ class _Cursor(AsyncAdapt_aiosqlite_cursor):
             self._rows = collections.deque(rows)
         return self._cursor
 
+    def _direct(self, operation: Any, parameters: Any, *, many: bool) -> Any:
+        """In SQLite's thread already (inside run_sync): no trip at all."""
+        adapted: _Connection = self._adapt_connection  # type: ignore[assignment]
+        begin, adapted.pending_begin = adapted.pending_begin, None
+        cursor, rows = _run(adapted.aio._conn, begin, operation, parameters, many)
+        self._cursor = cursor  # type: ignore[assignment]
+        if rows is not None:
+            self._rows = collections.deque(rows)
+        return self._cursor
+
     async def _async_soft_close(self) -> None:
         return None  # closed in its thread already
 
@@ -95,11 +130,12 @@ class _Cursor(AsyncAdapt_aiosqlite_cursor):
 
 
 class _Connection(AsyncAdapt_aiosqlite_connection):
-    __slots__ = ("pending_begin",)
+    __slots__ = ("aio", "pending_begin")
     _cursor_cls = _Cursor  # type: ignore[assignment]
 
     def __init__(self, dbapi: Any, connection: aiosqlite.Connection) -> None:
         super().__init__(dbapi, connection)  # type: ignore[arg-type]
+        self.aio = connection
         self.pending_begin: str | None = None
 
     def defer_begin(self, statement: str) -> None:
@@ -107,17 +143,48 @@ class _Connection(AsyncAdapt_aiosqlite_connection):
         rather than in a trip of its own."""
         self.pending_begin = statement
 
+    async def run_sync(self, fn: Callable[..., T], *args: Any) -> T:
+        """Run `fn(*args)` in SQLite's thread, where this connection's statements, commit and
+        rollback execute directly: one trip however many statements `fn` makes. Nothing else
+        may use the connection meanwhile (the same lock as a statement's trip)."""
+        async with self._execute_mutex:
+            done = asyncio.ensure_future(self.aio._execute(fn, *args))  # type: ignore[no-untyped-call]
+            try:
+                result: T = await asyncio.shield(done)
+            except asyncio.CancelledError:
+                # The thread goes on with fn regardless: what fn uses (a session) must not be
+                # touched, closed or rolled back, until it is done.
+                await asyncio.wait({done})
+                raise
+        return result
+
+    def in_own_thread(self) -> bool:
+        """Whether the caller runs in SQLite's thread (inside run_sync)."""
+        return threading.get_ident() == self.aio._thread.ident
+
     def commit(self) -> None:
         if self._idle():
             return
-        super().commit()
+        if not self.in_own_thread():
+            super().commit()
+            return
+        try:
+            self.aio._conn.commit()
+        except Exception as error:
+            self._handle_exception(error)
 
     def rollback(self) -> None:
         # SQLAlchemy rolls back when a session ends and again when the pool takes the
         # connection back: with no transaction open there is nothing to do, and no trip.
         if self._idle():
             return
-        super().rollback()
+        if not self.in_own_thread():
+            super().rollback()
+            return
+        try:
+            self.aio._conn.rollback()
+        except Exception as error:
+            self._handle_exception(error)
 
     def _idle(self) -> bool:
         """No transaction open (reading that needs no trip); one waiting to begin is dropped."""
@@ -126,7 +193,7 @@ class _Connection(AsyncAdapt_aiosqlite_connection):
         return raw is not None and not raw.in_transaction
 
 
-DeferredBegin = _Connection  # what app/db.py may hand its BEGIN to
+SQLiteConnection = _Connection  # what app/db.py hands its BEGIN to, and runs transactions with
 
 
 class _DBAPI(AsyncAdapt_aiosqlite_dbapi):

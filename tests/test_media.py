@@ -13,7 +13,7 @@ from fastapi import FastAPI, Response
 from sqlalchemy import select
 
 from app.content import local_url
-from app.db import Sessions, writing
+from app.db import Sessions, write
 from app.media import MediaCache
 from app.models import RemoteFile
 from ingest.demo import demo_data_dir
@@ -62,8 +62,7 @@ async def cache(database_url: str, tmp_path: Path) -> AsyncIterator[tuple[MediaC
 
 
 async def _register(sessions: Sessions, url: str) -> str:
-    async with writing(sessions) as session:
-        local = await local_url(session, url)
+    local = await write(sessions, lambda session: local_url(session, url))
     assert local is not None and local.startswith("/media/")
     return local.rsplit("/", 1)[1]
 
@@ -140,16 +139,13 @@ async def test_private_addresses_are_refused_unless_allowed(
 
 
 def test_only_http_urls_are_registered() -> None:
-    async def run() -> None:
-        class NoSession:
-            pass
+    class NoSession:
+        pass
 
-        for url in ("javascript:alert(1)", "data:image/png;base64,AA", "file:///etc/passwd",
-                    "//evil.example/x.jpg", None, ""):
-            assert await local_url(NoSession(), url) is None  # type: ignore[arg-type]
-        assert await local_url(NoSession(), "/demo-media/a.jpg") == "/demo-media/a.jpg"  # type: ignore[arg-type]
-
-    asyncio.run(run())
+    for url in ("javascript:alert(1)", "data:image/png;base64,AA", "file:///etc/passwd",
+                "//evil.example/x.jpg", None, ""):
+        assert local_url(NoSession(), url) is None  # type: ignore[arg-type]
+    assert local_url(NoSession(), "/demo-media/a.jpg") == "/demo-media/a.jpg"  # type: ignore[arg-type]
 
 
 async def test_route_serves_cached_files(remote: Remote, database_url: str) -> None:

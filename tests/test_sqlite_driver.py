@@ -3,6 +3,8 @@ SQLAlchemy's own aiosqlite driver gives them."""
 
 from __future__ import annotations
 
+import asyncio
+import threading
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -10,9 +12,10 @@ from typing import Any
 import aiosqlite
 import pytest
 from sqlalchemy import text
+from sqlalchemy.orm import Session
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from app.db import create_engine, create_sessions, lookup, reading, writing
+from app.db import create_engine, create_sessions, lookup, reading, write, writing
 
 
 @pytest.fixture
@@ -90,3 +93,60 @@ async def test_one_trip_per_statement_and_none_for_a_rollback_of_nothing(
     async with lookup(sessions) as session:  # and the next session starts clean
         await session.execute(text("SELECT name FROM t"))
     assert trips == ["SELECT"]
+
+
+async def test_write_runs_a_whole_transaction_in_one_trip(
+        engine: AsyncEngine, trips: list[str]) -> None:
+    sessions = create_sessions(engine)
+
+    def work(session: Session) -> list[str]:
+        session.execute(text("INSERT INTO t (name) VALUES ('Grüße')"))
+        session.execute(text("INSERT INTO t (name) VALUES (:name)"), [{"name": "b"}, {"name": "c"}])
+        session.execute(text("UPDATE t SET name = name || '!' WHERE name != 'b'"))
+        return list(session.scalars(text("SELECT name FROM t ORDER BY id")))
+
+    assert await write(sessions, work) == ["Grüße!", "b", "c!"]
+    assert trips == ["transaction"]  # statements, BEGIN IMMEDIATE and COMMIT: one trip
+    async with lookup(sessions) as session:  # committed, and the connection is usable again
+        assert (await session.execute(text("SELECT count(*) FROM t"))).scalar_one() == 3
+
+
+async def test_write_rolls_back_in_the_same_trip_when_the_work_raises(
+        engine: AsyncEngine, trips: list[str]) -> None:
+    sessions = create_sessions(engine)
+
+    def work(session: Session) -> None:
+        session.execute(text("INSERT INTO t (name) VALUES ('kept?')"))
+        session.execute(text("SELECT * FROM missing"))
+
+    with pytest.raises(Exception, match="no such table"):
+        await write(sessions, work)
+    assert trips == ["transaction"]
+    async with lookup(sessions) as session:
+        assert (await session.execute(text("SELECT count(*) FROM t"))).scalar_one() == 0
+
+
+async def test_a_cancelled_write_lets_its_transaction_finish_before_giving_up_the_session(
+        engine: AsyncEngine, trips: list[str]) -> None:
+    """The thread cannot be stopped half-way: the caller waits for it rather than closing (and
+    rolling back) a session the thread is still using."""
+    sessions = create_sessions(engine)
+    started, release = threading.Event(), threading.Event()
+
+    def work(session: Session) -> None:
+        session.execute(text("INSERT INTO t (name) VALUES ('finished')"))
+        started.set()
+        assert release.wait(10)
+
+    task = asyncio.create_task(write(sessions, work))
+    assert await asyncio.to_thread(started.wait, 10)
+    task.cancel()
+    for _ in range(5):  # let the cancellation reach the task
+        await asyncio.sleep(0)
+    assert not task.done()  # still waiting for the thread
+    release.set()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert trips == ["transaction"]  # the session was closed after the commit: no rollback
+    async with lookup(sessions) as session:
+        assert (await session.execute(text("SELECT name FROM t"))).scalar_one() == "finished"
