@@ -7,7 +7,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
-from sqlalchemy import event
+from sqlalchemy import Executable, Row, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -59,7 +59,7 @@ def _sqlite_transactions(engine: AsyncEngine) -> None:
     def _begin(conn: Any) -> None:
         options = conn.get_execution_options()
         if options.get("single_read", False):
-            return  # one statement is consistent on its own (see lookup())
+            return  # one statement is consistent on its own (see lookup(), read_one())
         begin = "BEGIN IMMEDIATE" if options.get("write", False) else "BEGIN"
         driver = conn.connection.dbapi_connection
         if isinstance(driver, SQLiteConnection):
@@ -104,6 +104,18 @@ async def write(sessions: Sessions, work: Callable[[Session], T]) -> T:
         if isinstance(driver, SQLiteConnection):
             return await driver.run_sync(transaction, session.sync_session)
         return await session.run_sync(transaction)
+
+
+async def read_one(sessions: Sessions, statement: Executable,
+                   parameters: dict[str, Any]) -> Row[Any] | None:
+    """The row (or None) of a single read statement, on a bare connection: no ORM session, and
+    on SQLite no transaction around it, a statement being consistent on its own. For what every
+    request reads (its caller's credential), where the session's own work is a good part of
+    the time."""
+    engine: AsyncEngine = sessions.kw["bind"]
+    async with engine.connect() as connection:
+        connection = await connection.execution_options(single_read=True)
+        return (await connection.execute(statement, parameters)).one_or_none()
 
 
 @asynccontextmanager

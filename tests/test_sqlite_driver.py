@@ -15,7 +15,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from app.db import create_engine, create_sessions, lookup, reading, write, writing
+from app.db import create_engine, create_sessions, lookup, read_one, reading, write, writing
 
 
 @pytest.fixture
@@ -93,6 +93,11 @@ async def test_one_trip_per_statement_and_none_for_a_rollback_of_nothing(
     async with lookup(sessions) as session:  # and the next session starts clean
         await session.execute(text("SELECT name FROM t"))
     assert trips == ["SELECT"]
+    trips.clear()
+    row = await read_one(sessions, text("SELECT id, name FROM t WHERE name = :n"), {"n": "a"})
+    assert row is not None and (row.id, row.name) == (1, "a")
+    assert await read_one(sessions, text("SELECT id FROM t WHERE id > 9"), {}) is None
+    assert trips == ["SELECT", "SELECT"]  # a bare connection, no transaction either
 
 
 async def test_write_runs_a_whole_transaction_in_one_trip(
