@@ -9,39 +9,32 @@ hears of something the database does not hold (app.post_changes).
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import datetime, timedelta
-from functools import cache
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Update, bindparam, delete, select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
-from app import channels
+from app import channels, post_actions
 from app.content import content_values, dialect_insert, media_rows
 from app.db import Sessions, write
 from app.models import (
     APPROVED,
     DELETED,
     PENDING,
-    REJECTED,
-    RETRACTED,
     Event,
     Media,
-    ModerationAction,
     Post,
-    table_of,
     utcnow,
 )
-from app.payloads import dumps, moderation_post
+from app.payloads import dumps
+from app.post_actions import ACTIONS, SPOTLIGHT_SECONDS, decide
 from app.post_changes import (
     Actor,
     Conflict,
     Outbox,
     PostNotFound,
     audit,
-    conflict,
-    differs_from_shown,
     load,
     moderation_frame,
     publish,
@@ -53,31 +46,7 @@ from ingest.base import IngestResult, NormalizedPost
 
 __all__ = ["Actor", "Conflict", "PostNotFound", "PostStore"]
 
-UNDO_WINDOW = timedelta(seconds=10)
 RULES = Actor(name="rules")
-SPOTLIGHT_SECONDS = 20
-
-
-@dataclass(frozen=True, slots=True)
-class _Step:
-    """One way an action applies: from `source` (and, if set, only to an edited post)."""
-
-    source: str
-    target: str
-    wall_kind: str | None
-    edited_only: bool = False
-
-
-# An approved post edited at its source is on the walls in its approved form and back in the
-# queue: approving takes the edit to the walls, rejecting takes the post off them.
-STEPS = {
-    "approve": (_Step(PENDING, APPROVED, "approved"),
-                _Step(APPROVED, APPROVED, "approved", edited_only=True)),
-    "reject": (_Step(PENDING, REJECTED, None),
-               _Step(APPROVED, RETRACTED, "retracted", edited_only=True)),
-    "retract": (_Step(APPROVED, RETRACTED, "retracted"),),
-}
-ACTIONS = (*STEPS, "pin", "unpin", "hold", "unhold", "spotlight", "undo")
 
 
 class PostStore:
@@ -108,7 +77,7 @@ class PostStore:
         if action not in ACTIONS:
             raise ValueError(f"unknown action {action!r}")
         outbox: Outbox = []
-        view = await write(self.sessions, lambda session: self._act(
+        view = await write(self.sessions, lambda session: post_actions.act(
             session, post_id, action, actor, outbox, pin=pin, seconds=seconds))
         await publish(self.hub, outbox)
         return view
@@ -170,21 +139,6 @@ class PostStore:
             return IngestResult(known.id, created=False, status=known.status)
         return self._edit(session, known.id, post, outbox)
 
-    def _act(self, session: Session, post_id: int, action: str, actor: Actor, outbox: Outbox,
-             *, pin: bool, seconds: int) -> dict[str, Any]:
-        if action in STEPS:
-            post = self._apply(session, post_id, action, actor, outbox,
-                               pin=pin and action == "approve")
-        elif action in ("pin", "unpin"):
-            post = self._pin(session, post_id, action == "pin", actor, outbox)
-        elif action in ("hold", "unhold"):
-            post = self._hold(session, post_id, action == "hold", actor, outbox)
-        elif action == "spotlight":
-            post = self._spotlight(session, post_id, seconds, actor, outbox)
-        else:
-            post = self._undo(session, post_id, actor, outbox)
-        return moderation_post(post, post.source.type, post.source.name)
-
     @staticmethod
     def _delete(session: Session, source_id: int, external_id: str, outbox: Outbox) -> bool:
         while True:
@@ -228,8 +182,8 @@ class PostStore:
                        dumps({"type": "event.updated", "event": state})))
         return state
 
-    def _create(self, session: Session, event_id: int, source_id: int,
-                      post: NormalizedPost, auto_approve: bool, outbox: Outbox) -> IngestResult:
+    def _create(self, session: Session, event_id: int, source_id: int, post: NormalizedPost,
+                auto_approve: bool, outbox: Outbox) -> IngestResult:
         values = content_values(session, post)
         post_id = _insert_once(session, event_id, source_id, post, values)
         if post_id is None:  # another writer stored it a moment ago (PostgreSQL)
@@ -249,16 +203,16 @@ class PostStore:
         # sensitive posts and content warnings: the rules flag those), and only then may a
         # trusted author, a curated source or post-moderation put a post up at once.
         if verdict.decision == "reject":
-            stored = self._apply(session, post_id, "reject", RULES, outbox)
+            stored = decide(session, post_id, "reject", RULES, outbox)
         elif verdict.decision != "flag" and (verdict.decision == "approve" or auto_approve
                                              or event.moderation == "post"):
             actor = RULES if verdict.decision == "approve" else Actor(
                 name=f"auto:{stored.source.name}")
-            stored = self._apply(session, post_id, "approve", actor, outbox)
+            stored = decide(session, post_id, "approve", actor, outbox)
         return IngestResult(post_id, created=True, status=stored.status)
 
     def _edit(self, session: Session, post_id: int, post: NormalizedPost,
-                    outbox: Outbox) -> IngestResult:
+              outbox: Outbox) -> IngestResult:
         values = content_values(session, post)
         # An approved post keeps its approved form on the walls (wall_payload) and goes back
         # to the moderators; a pending one is simply updated.
@@ -274,141 +228,13 @@ class PostStore:
         outbox.append(moderation_frame("post.updated", edited))
         return IngestResult(post_id, created=False, status=edited.status)
 
-    def _apply(self, session: Session, post_id: int, action: str, actor: Actor,
-                     outbox: Outbox, *, pin: bool = False) -> Post:
-        for step in STEPS[action]:
-            # Compare-and-set: of two moderators acting at once, exactly one matches the row.
-            pinned = False if step.target == RETRACTED else (True if pin else None)
-            result = session.connection().execute(_decision(step.edited_only, pinned), {
-                "post": post_id, "from": step.source, "to": step.target,
-                "at": utcnow(), "by": actor.name})
-            if result.rowcount == 1:
-                break
-        else:
-            raise conflict(session, post_id, action)
-        post = load(session, post_id)
-        audit(session, post, actor, "approve_pin" if pin else action, step.source)
-        if step.wall_kind:
-            wall_change(session, post, step.wall_kind, outbox)
-        outbox.append(moderation_frame("post.updated", post))
-        return post
-
-    def _pin(self, session: Session, post_id: int, pin: bool, actor: Actor,
-                   outbox: Outbox) -> Post:
-        action = "pin" if pin else "unpin"
-        post = self._toggle(session, post_id, Post.pinned, pin, APPROVED, action, actor)
-        wall_change(session, post, "pinned" if pin else "unpinned", outbox)
-        outbox.append(moderation_frame("post.updated", post))
-        return post
-
-    def _hold(self, session: Session, post_id: int, hold: bool, actor: Actor,
-                    outbox: Outbox) -> Post:
-        action = "hold" if hold else "unhold"
-        post = self._toggle(session, post_id, Post.held, hold, PENDING, action, actor)
-        outbox.append(moderation_frame("post.updated", post))
-        return post
-
-    @staticmethod
-    def _toggle(session: Session, post_id: int, flag: Any, value: bool,
-                      status: str, action: str, actor: Actor) -> Post:
-        """Set a flag of a post in `status` that does not have it yet (compare-and-set)."""
-        result = session.execute(
-            update(Post).where(Post.id == post_id, Post.status == status,
-                               flag.is_(not value)).values({flag: value}))
-        if result.rowcount == 0:  # type: ignore[attr-defined]
-            raise conflict(session, post_id, action)
-        post = load(session, post_id)
-        audit(session, post, actor, action, status)
-        return post
-
-    def _spotlight(self, session: Session, post_id: int, seconds: int, actor: Actor,
-                         outbox: Outbox) -> Post:
-        post = load(session, post_id)
-        paused = session.scalar(select(Event.paused).where(Event.id == post.event_id))
-        if post.status != APPROVED or post.wall_payload is None or paused:
-            raise conflict(session, post_id, "spotlight")
-        audit(session, post, actor, "spotlight", APPROVED)
-        wall_change(session, post, "spotlight", outbox, seconds=seconds)
-        return post
-
-    def _undo(self, session: Session, post_id: int, actor: Actor,
-                    outbox: Outbox) -> Post:
-        last = session.scalar(
-            select(ModerationAction)
-            .where(ModerationAction.post_id == post_id, ModerationAction.undone.is_(False),
-                   ModerationAction.action != "undo")
-            .order_by(ModerationAction.id.desc()).limit(1))
-        post = session.get(Post, post_id)
-        if post is None:
-            raise PostNotFound(post_id)
-        mine = last is not None and (last.user_id == actor.user_id if actor.user_id is not None
-                                     else last.actor == actor.name)
-        if last is None or not mine or last.action not in _UNDO:
-            raise Conflict("cannot undo: you have no action on this post to undo",
-                           status=post.status, by=last.actor if last else None,
-                           code="undo_none")
-        if last.action in ("approve", "approve_pin", "reject") and last.from_status != PENDING:
-            # A decision on an edit: the walls' earlier form is gone; decide again instead.
-            raise Conflict("cannot undo a decision on an edit", status=post.status,
-                           by=last.actor, code="undo_edit")
-        if utcnow() - last.at > UNDO_WINDOW:
-            raise Conflict("cannot undo: more than 10 s have passed", status=post.status,
-                           by=last.actor, code="undo_expired")
-        expected, values, wall_kind = _UNDO[last.action]
-        condition = [Post.id == post_id, Post.status == last.to_status, *expected]
-        result = session.execute(update(Post).where(*condition).values(**values))
-        if result.rowcount == 0:  # type: ignore[attr-defined]
-            raise conflict(session, post_id, "undo")
-        last.undone = True
-        post = load(session, post_id)
-        audit(session, post, actor, "undo", last.to_status)
-        if last.action == "retract":
-            # Back on the walls in the form they showed; an edit since then waits for review.
-            post.edited = differs_from_shown(post)
-        if wall_kind:
-            wall_change(session, post, wall_kind, outbox, reshow=last.action == "retract")
-        outbox.append(moderation_frame("post.updated", post))
-        return post
-
-
-_BACK_TO_QUEUE = {"status": PENDING, "decided_at": None, "decided_by": None, "pinned": False}
-
-# What undoing an action does: extra conditions, new values, and what walls must be told.
-_UNDO: dict[str, tuple[list[Any], dict[str, Any], str | None]] = {
-    "approve": ([], _BACK_TO_QUEUE, "retracted"),
-    "approve_pin": ([], _BACK_TO_QUEUE, "retracted"),
-    "reject": ([], _BACK_TO_QUEUE, None),
-    "retract": ([], {"status": APPROVED}, "approved"),
-    "pin": ([Post.pinned.is_(True)], {"pinned": False}, "unpinned"),
-    "unpin": ([Post.pinned.is_(False)], {"pinned": True}, "pinned"),
-    "hold": ([Post.held.is_(True)], {"held": False}, None),
-    "unhold": ([Post.held.is_(False)], {"held": True}, None),
-}
-
-
-@cache
-def _decision(edited_only: bool, pinned: bool | None) -> Update:
-    """The compare-and-set of a decision (built once for each form: a Core statement costs a
-    fraction of the ORM's, bench/README.md); None leaves the pin as it is."""
-    posts = table_of(Post)
-    statement = update(posts).where(posts.c.id == bindparam("post"),
-                                    posts.c.status == bindparam("from"))
-    if edited_only:
-        statement = statement.where(posts.c.edited.is_(True))
-    values: dict[str, Any] = {"status": bindparam("to"), "decided_at": bindparam("at"),
-                              "decided_by": bindparam("by"), "edited": False, "held": False}
-    if pinned is not None:
-        values["pinned"] = pinned
-    return statement.values(values)
-
-
 def _newer(post: NormalizedPost, stored_edited_at: datetime | None) -> bool:
     return post.edited_at is not None and (stored_edited_at is None
                                            or post.edited_at > stored_edited_at)
 
 
-def _insert_once(session: Session, event_id: int, source_id: int,
-                       post: NormalizedPost, values: dict[str, Any]) -> int | None:
+def _insert_once(session: Session, event_id: int, source_id: int, post: NormalizedPost,
+                 values: dict[str, Any]) -> int | None:
     """Insert the post unless this source already delivered it; its id, or None if it had."""
     statement = (
         dialect_insert(session)(Post)

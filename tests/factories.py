@@ -12,7 +12,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import aiosqlite
 import httpx
+import pytest
 import uvicorn
 from sqlalchemy import select
 
@@ -171,3 +173,20 @@ def free_port() -> int:
         probe.bind(("127.0.0.1", 0))
         port: int = probe.getsockname()[1]
         return port
+
+
+def count_trips(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Record the calls made in SQLite's thread (aiosqlite's), by name: a statement as its
+    BEGIN and first word ("BEGIN IMMEDIATE + INSERT"), a whole transaction as "transaction"."""
+    made: list[str] = []
+    original = aiosqlite.Connection._execute
+
+    async def counted(self: aiosqlite.Connection, fn: Any, *args: Any, **kwargs: Any) -> Any:
+        if fn.__name__ == "_run":  # (connection, begin, operation, ...)
+            made.append(" + ".join(filter(None, (args[1], args[2].split()[0]))))
+        else:
+            made.append(fn.__name__)
+        return await original(self, fn, *args, **kwargs)
+
+    monkeypatch.setattr(aiosqlite.Connection, "_execute", counted)
+    return made

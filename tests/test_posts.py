@@ -7,6 +7,7 @@ import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
@@ -17,7 +18,7 @@ from app.models import Event, ModerationAction, Post, RemoteFile, WallChange
 from app.posts import Actor, Conflict, PostNotFound, PostStore
 from app.pubsub import Hub, MemoryBackend
 from ingest.base import Author, MediaItem
-from tests.factories import normalized, seeded
+from tests.factories import count_trips, normalized, seeded
 
 ALICE = Actor("alice", None)
 BOB = Actor("bob", None)
@@ -96,6 +97,26 @@ async def test_approve_publishes_a_numbered_change_after_commit(world: World) ->
         logged = await session.get_one(WallChange, (world.event_id, 1))
         assert json.loads(logged.frame) == frame
         assert (await session.get_one(Event, world.event_id)).last_seq == 1
+
+
+async def test_an_approval_on_sqlite_is_one_trip_to_its_thread(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The whole transaction (seven statements and the commit) runs in SQLite's thread.
+    (On PostgreSQL each statement is a round trip of its own in any case.)"""
+    async with seeded(f"sqlite+aiosqlite:///{tmp_path / 'trips.db'}") as db:
+        world = World(db.sessions, PostStore(db.sessions, Hub(MemoryBackend())),
+                      Hub(MemoryBackend()), db.event_id, db.source_id)
+        post_id = await _ingest(world)
+        trips = count_trips(monkeypatch)
+        view = await world.store.act(post_id, "approve", ALICE)
+        assert view["status"] == "approved"
+        assert trips == ["transaction"]
+        async with world.sessions() as session:  # and all of it was committed
+            post = await session.get_one(Post, post_id)
+            assert (post.status, post.wall_seq) == ("approved", 1)
+            assert json.loads(post.wall_payload or "{}")["id"] == post_id
+            assert await session.scalar(
+                select(func.count()).select_from(ModerationAction)) == 1
 
 
 async def test_lifecycle_and_sequence_without_gaps(world: World) -> None:

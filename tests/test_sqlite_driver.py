@@ -7,15 +7,14 @@ import asyncio
 import threading
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
 
-import aiosqlite
 import pytest
 from sqlalchemy import text
-from sqlalchemy.orm import Session
 from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.orm import Session
 
 from app.db import create_engine, create_sessions, lookup, read_one, reading, write, writing
+from tests.factories import count_trips
 
 
 @pytest.fixture
@@ -29,19 +28,7 @@ async def engine(tmp_path: Path) -> AsyncIterator[AsyncEngine]:
 
 @pytest.fixture
 def trips(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """The calls made in aiosqlite's thread, by name."""
-    made: list[str] = []
-    original = aiosqlite.Connection._execute
-
-    async def counted(self: aiosqlite.Connection, fn: Any, *args: Any, **kwargs: Any) -> Any:
-        if fn.__name__ == "_run":  # (connection, begin, operation, ...)
-            made.append(" + ".join(filter(None, (args[1], args[2].split()[0]))))
-        else:
-            made.append(fn.__name__)
-        return await original(self, fn, *args, **kwargs)
-
-    monkeypatch.setattr(aiosqlite.Connection, "_execute", counted)
-    return made
+    return count_trips(monkeypatch)
 
 
 async def test_statements_give_rows_counts_and_ids(engine: AsyncEngine) -> None:

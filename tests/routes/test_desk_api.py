@@ -13,7 +13,7 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from app import auth, posts
+from app import auth, post_actions
 from app.db import writing
 from app.models import Event, User, UserEvent
 from tests.factories import Server, demo_source, make_settings, running, wait_for
@@ -139,7 +139,7 @@ async def test_undo_within_ten_seconds(server: Server, api: httpx.AsyncClient,
         foreign = await _act(other, ids["ben"], "undo")
     assert foreign.status_code == 409  # someone else's action is not yours to undo
     assert (foreign.json()["code"], foreign.json()["by"]) == ("undo_none", "mia")
-    monkeypatch.setattr(posts, "UNDO_WINDOW", posts.UNDO_WINDOW * 0)
+    monkeypatch.setattr(post_actions, "UNDO_WINDOW", post_actions.UNDO_WINDOW * 0)
     late = await _act(api, ids["ben"], "undo")
     assert late.status_code == 409 and "more than 10 s" in late.json()["detail"]
     assert late.json()["code"] == "undo_expired"
