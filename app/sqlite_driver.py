@@ -163,26 +163,23 @@ class _Connection(AsyncAdapt_aiosqlite_connection):
         return threading.get_ident() == self.aio._thread.ident
 
     def commit(self) -> None:
-        if self._idle():
-            return
-        if not self.in_own_thread():
-            super().commit()
-            return
-        try:
-            self.aio._conn.commit()
-        except Exception as error:
-            self._handle_exception(error)
+        self._end("commit")
 
     def rollback(self) -> None:
         # SQLAlchemy rolls back when a session ends and again when the pool takes the
         # connection back: with no transaction open there is nothing to do, and no trip.
+        self._end("rollback")
+
+    def _end(self, how: str) -> None:
+        """Commit or roll back: nothing if no transaction is open, directly inside run_sync,
+        else in a trip of its own."""
         if self._idle():
             return
         if not self.in_own_thread():
-            super().rollback()
+            getattr(super(), how)()
             return
         try:
-            self.aio._conn.rollback()
+            getattr(self.aio._conn, how)()
         except Exception as error:
             self._handle_exception(error)
 
