@@ -152,7 +152,7 @@ async def publish(hub: Hub, outbox: Outbox) -> None:
 
 
 def log(session: Session, event_id: int, frame: dict[str, Any], outbox: Outbox, *,
-              post_id: int = 0) -> None:
+        post_id: int = 0) -> None:
     """Keep a change frame in the wall log (for walls that catch up) and queue it for the live
     ones; post_id 0 for changes that concern no post (a wall's settings, an announcement)."""
     text = dumps(frame)
