@@ -210,6 +210,11 @@ async def test_moderators_see_only_their_events(server: Server) -> None:
         assert (await kai_api.post("/api/events/ev/pause")).status_code == 403
         desk = (await kai_api.get("/moderate")).text
         assert '"other"' in desk and '"ev"' not in desk
+        async with writing(server.sessions) as session:  # now assigned to "ev" as well
+            ev = await session.scalar(select(Event.id).where(Event.slug == "ev"))
+            session.add(UserEvent(user_id=kai, event_id=ev))
+        assert (await _act(kai_api, ids["anna"], "approve")).status_code == 200
+        assert (await _act(kai_api, 10_000, "approve")).status_code == 404
 
 
 async def test_the_audit_log_is_for_organizers(server: Server, api: httpx.AsyncClient) -> None:
