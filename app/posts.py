@@ -187,10 +187,10 @@ class PostStore:
         values = content_values(session, post)
         post_id = _insert_once(session, event_id, source_id, post, values)
         if post_id is None:  # another writer stored it a moment ago (PostgreSQL)
-            existing = (session.execute(
+            existing = session.execute(
                 select(Post.id, Post.status).where(Post.source_id == source_id,
                                                    Post.external_id == post.external_id[:512])
-            )).one()
+            ).one()
             return IngestResult(existing.id, created=False, status=existing.status)
         session.add_all(media_rows(session, post_id, post))
         session.flush()
