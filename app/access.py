@@ -37,8 +37,8 @@ async def moderated_event(sessions: Sessions, principal: Principal, slug: str) -
     return event_id
 
 
-# Whether a moderator may act on a post, in one read (every action of the desk asks): the
-# post's event, whether the moderator is assigned to it, and whether to any event at all.
+# Whether a moderator may act on a post, in one read (every action of the desk asks): whether
+# they are assigned to the post's event, and whether to any event at all.
 _posts, _assigned = table_of(Post), table_of(UserEvent)
 _POST_ACCESS = select(
     exists().where(_assigned.c.user_id == bindparam("user"),

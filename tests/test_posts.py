@@ -104,8 +104,8 @@ async def test_an_approval_on_sqlite_is_one_trip_to_its_thread(
     """The whole transaction (seven statements and the commit) runs in SQLite's thread.
     (On PostgreSQL each statement is a round trip of its own in any case.)"""
     async with seeded(f"sqlite+aiosqlite:///{tmp_path / 'trips.db'}") as db:
-        world = World(db.sessions, PostStore(db.sessions, Hub(MemoryBackend())),
-                      Hub(MemoryBackend()), db.event_id, db.source_id)
+        hub = Hub(MemoryBackend())
+        world = World(db.sessions, PostStore(db.sessions, hub), hub, db.event_id, db.source_id)
         post_id = await _ingest(world)
         trips = count_trips(monkeypatch)
         view = await world.store.act(post_id, "approve", ALICE)
