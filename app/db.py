@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any, TypeVar
@@ -59,7 +59,7 @@ def _sqlite_transactions(engine: AsyncEngine) -> None:
     def _begin(conn: Any) -> None:
         options = conn.get_execution_options()
         if options.get("single_read", False):
-            return  # one statement is consistent on its own (see lookup(), read_one())
+            return  # one statement is consistent on its own (see read())
         begin = "BEGIN IMMEDIATE" if options.get("write", False) else "BEGIN"
         driver = conn.connection.dbapi_connection
         if isinstance(driver, SQLiteConnection):
@@ -106,25 +106,16 @@ async def write(sessions: Sessions, work: Callable[[Session], T]) -> T:
         return await session.run_sync(transaction)
 
 
-async def read_one(sessions: Sessions, statement: Executable,
-                   parameters: dict[str, Any]) -> Row[Any] | None:
-    """The row (or None) of a single read statement, on a bare connection: no ORM session, and
-    on SQLite no transaction around it, a statement being consistent on its own. For what every
-    request reads (its caller's credential), where the session's own work is a good part of
-    the time."""
+async def read(sessions: Sessions, statement: Executable,
+               parameters: dict[str, Any]) -> Sequence[Row[Any]]:
+    """The rows of a single read statement, on a bare connection: no ORM session, and on
+    SQLite no transaction around it, a statement being consistent on its own. For what every
+    request reads (its caller's credential and access), where a session's own work would be a
+    good part of the time."""
     engine: AsyncEngine = sessions.kw["bind"]
     async with engine.connect() as connection:
         connection = await connection.execution_options(single_read=True)
-        return (await connection.execute(statement, parameters)).one_or_none()
-
-
-@asynccontextmanager
-async def lookup(sessions: Sessions) -> AsyncIterator[AsyncSession]:
-    """A session for a single read statement (a credential, say): on SQLite no transaction is
-    begun and ended around it, a statement being consistent on its own."""
-    async with sessions() as session:
-        await session.connection(execution_options={"single_read": True})
-        yield session
+        return (await connection.execute(statement, parameters)).all()
 
 
 @asynccontextmanager

@@ -79,21 +79,16 @@ class _Cursor(AsyncAdapt_aiosqlite_cursor):
     def lastrowid(self) -> int:
         return self._cursor.lastrowid
 
+    # Inside run_sync (in SQLite's thread already) a statement runs directly: no trip at all.
     def execute(self, operation: Any, parameters: Any = None) -> Any:
         if not self._adapt_connection.in_own_thread():  # type: ignore[attr-defined]
             return super().execute(operation, parameters)
-        try:
-            return self._direct(operation, parameters, many=False)
-        except Exception as error:
-            self._adapt_connection._handle_exception(error)
+        return self._direct(operation, parameters, many=False)
 
     def executemany(self, operation: Any, seq_of_parameters: Any) -> Any:
         if not self._adapt_connection.in_own_thread():  # type: ignore[attr-defined]
             return super().executemany(operation, seq_of_parameters)
-        try:
-            return self._direct(operation, seq_of_parameters, many=True)
-        except Exception as error:
-            self._adapt_connection._handle_exception(error)
+        return self._direct(operation, seq_of_parameters, many=True)
 
     async def _execute_async(self, operation: Any, parameters: Any) -> Any:
         return await self._trip(operation, parameters, many=False)
@@ -113,10 +108,12 @@ class _Cursor(AsyncAdapt_aiosqlite_cursor):
         return self._cursor
 
     def _direct(self, operation: Any, parameters: Any, *, many: bool) -> Any:
-        """In SQLite's thread already (inside run_sync): no trip at all."""
         adapted: _Connection = self._adapt_connection  # type: ignore[assignment]
         begin, adapted.pending_begin = adapted.pending_begin, None
-        cursor, rows = _run(adapted.aio._conn, begin, operation, parameters, many)
+        try:
+            cursor, rows = _run(adapted.aio._conn, begin, operation, parameters, many)
+        except Exception as error:
+            adapted._handle_exception(error)
         self._cursor = cursor  # type: ignore[assignment]
         if rows is not None:
             self._rows = collections.deque(rows)

@@ -37,6 +37,7 @@ IDLE_TIMEOUT = 45.0
 # 5,000 walls at once (and reading their 5,000 pongs) held up a change frame by 100 ms.
 HEARTBEAT_SLICES = 15
 
+
 class WallFeed:
     def __init__(self, event_id: int, hub: Hub, sessions: Sessions,
                  listener_queue: int = LISTENER_QUEUE, poll_seconds: float = POLL_SECONDS,

@@ -13,7 +13,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.orm import Session
 
-from app.db import create_engine, create_sessions, lookup, read_one, reading, write, writing
+from app.db import create_engine, create_sessions, read, reading, write, writing
 from tests.factories import count_trips
 
 
@@ -66,9 +66,9 @@ async def test_one_trip_per_statement_and_none_for_a_rollback_of_nothing(
     # The transaction begins with its first statement; no cursor trips, no rollback on return.
     assert trips == ["BEGIN IMMEDIATE + INSERT", "commit"]
     trips.clear()
-    async with lookup(sessions) as session:
-        assert (await session.execute(text("SELECT name FROM t"))).scalar_one() == "a"
-    assert trips == ["SELECT"]  # no transaction around a single read
+    rows = await read(sessions, text("SELECT id, name FROM t WHERE name = :n"), {"n": "a"})
+    assert [(row.id, row.name) for row in rows] == [(1, "a")]
+    assert trips == ["SELECT"]  # a bare connection, no transaction around a single read
     trips.clear()
     async with reading(sessions) as session:
         await session.execute(text("SELECT name FROM t"))
@@ -77,14 +77,8 @@ async def test_one_trip_per_statement_and_none_for_a_rollback_of_nothing(
     async with writing(sessions):
         pass  # nothing written: nothing begun, nothing to commit
     assert trips == []
-    async with lookup(sessions) as session:  # and the next session starts clean
-        await session.execute(text("SELECT name FROM t"))
-    assert trips == ["SELECT"]
-    trips.clear()
-    row = await read_one(sessions, text("SELECT id, name FROM t WHERE name = :n"), {"n": "a"})
-    assert row is not None and (row.id, row.name) == (1, "a")
-    assert await read_one(sessions, text("SELECT id FROM t WHERE id > 9"), {}) is None
-    assert trips == ["SELECT", "SELECT"]  # a bare connection, no transaction either
+    assert await read(sessions, text("SELECT id FROM t WHERE id > 9"), {}) == []
+    assert trips == ["SELECT"]  # and the next connection starts clean
 
 
 async def test_write_runs_a_whole_transaction_in_one_trip(
@@ -99,8 +93,8 @@ async def test_write_runs_a_whole_transaction_in_one_trip(
 
     assert await write(sessions, work) == ["Grüße!", "b", "c!"]
     assert trips == ["transaction"]  # statements, BEGIN IMMEDIATE and COMMIT: one trip
-    async with lookup(sessions) as session:  # committed, and the connection is usable again
-        assert (await session.execute(text("SELECT count(*) FROM t"))).scalar_one() == 3
+    # Committed, and the connection is usable again.
+    assert (await read(sessions, text("SELECT count(*) FROM t"), {}))[0][0] == 3
 
 
 async def test_write_rolls_back_in_the_same_trip_when_the_work_raises(
@@ -114,8 +108,7 @@ async def test_write_rolls_back_in_the_same_trip_when_the_work_raises(
     with pytest.raises(Exception, match="no such table"):
         await write(sessions, work)
     assert trips == ["transaction"]
-    async with lookup(sessions) as session:
-        assert (await session.execute(text("SELECT count(*) FROM t"))).scalar_one() == 0
+    assert (await read(sessions, text("SELECT count(*) FROM t"), {}))[0][0] == 0
 
 
 async def test_a_cancelled_write_lets_its_transaction_finish_before_giving_up_the_session(
@@ -140,5 +133,4 @@ async def test_a_cancelled_write_lets_its_transaction_finish_before_giving_up_th
     with pytest.raises(asyncio.CancelledError):
         await task
     assert trips == ["transaction"]  # the session was closed after the commit: no rollback
-    async with lookup(sessions) as session:
-        assert (await session.execute(text("SELECT name FROM t"))).scalar_one() == "finished"
+    assert (await read(sessions, text("SELECT name FROM t"), {}))[0][0] == "finished"

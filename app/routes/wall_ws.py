@@ -120,12 +120,18 @@ async def _live(websocket: WebSocket, listener: Listener, sent: int) -> None:
         await _Queued(websocket, listener).run()
     elif listener.go_direct(socket, sent):
         # The feed writes the frames and the heartbeat pings: only the reading is left here.
-        loop = asyncio.get_running_loop()
-        while True:
-            raw = await websocket.receive_text()
-            listener.heard = loop.time()
-            if _is_ping(raw):
-                listener.offer(PONG)
+        await _receive(websocket, listener)
+
+
+async def _receive(websocket: WebSocket, listener: Listener) -> None:
+    """Read what the wall sends (pings, which get a pong) until it leaves; note when it last
+    said anything, for the heartbeat."""
+    loop = asyncio.get_running_loop()
+    while True:
+        raw = await websocket.receive_text()
+        listener.heard = loop.time()
+        if _is_ping(raw):
+            listener.offer(PONG)
 
 
 class _Queued:
@@ -144,7 +150,7 @@ class _Queued:
             # or the wall leaving) cancels the other.
             async with asyncio.TaskGroup() as group:
                 group.create_task(self._send())
-                await self._receive()
+                await _receive(self.websocket, self.listener)
         except BaseExceptionGroup as errors:
             raise _ending(errors) from None
 
@@ -165,14 +171,6 @@ class _Queued:
             raise _Close(CLOSE_LAGGED, "missed changes; reconnect with last_seq") from None
         if due:
             await self.websocket.send_text(frame.text)
-
-    async def _receive(self) -> None:
-        loop = asyncio.get_running_loop()
-        while True:
-            raw = await self.websocket.receive_text()
-            self.listener.heard = loop.time()
-            if _is_ping(raw):
-                self.listener.offer(PONG)
 
 
 def _ending(errors: BaseExceptionGroup[BaseException]) -> BaseException:

@@ -2,7 +2,7 @@
 // goes out, and the answer settles it: a toast with Undo, a clear word when someone else was
 // quicker (409), or the card back in its place when the request may not have arrived.
 
-import { ApiError, NetworkError } from "./api.js";
+import { ApiError, NetworkError, failureMessage } from "./api.js";
 import { actionLabel, conflictMessage, say } from "./texts.js";
 
 // The server undoes an action for 10 s after it happened; offer it a little less than that.
@@ -144,7 +144,6 @@ export class Moderation {
     }
     if (err instanceof ApiError && err.status === 401) return; // on the way to the login page
     // No answer, or the server could not do it: the card goes back where it was.
-    let message;
     if (spec.leaves) {
       // What the live feed told us about the post while we waited, if anything.
       const heard = this.list.stash.get(post.id);
@@ -163,9 +162,10 @@ export class Moderation {
     } else {
       this.list.settle(post.id);
     }
-    if (err instanceof NetworkError) message = `${who(post)}: ${say("desk_network_failed", { action: actionLabel(action) })}`;
-    else if (err instanceof ApiError && err.status === 403) message = say("desk_forbidden");
-    else message = say("desk_server_failed", { status: err instanceof ApiError ? err.status : "?", detail: err.message });
+    const message = failureMessage(err, {
+      offline: `${who(post)}: ${say("desk_network_failed", { action: actionLabel(action) })}`,
+      forbidden: say("desk_forbidden"),
+    });
     this.toasts.show({ message, kind: "error", ms: 10_000 });
   }
 
@@ -237,9 +237,7 @@ export class Moderation {
         this.list.restore(post);
         this.counts.adjust(action, tab, -1);
       }
-      const message = err instanceof NetworkError
-        ? say("desk_bulk_network_failed")
-        : say("desk_server_failed", { status: err instanceof ApiError ? err.status : "?", detail: err.message });
+      const message = failureMessage(err, { offline: say("desk_bulk_network_failed") });
       this.toasts.show({ message, kind: "error", ms: 10_000 });
       this.afterwards();
       return;

@@ -2,7 +2,7 @@
 // posts (PUT/DELETE /api/events/{slug}/announcement). The box above the form always says what
 // the screens show now; sending and taking off can be undone for a few seconds.
 
-import { ApiError, NetworkError } from "./api.js";
+import { ApiError, failureMessage } from "./api.js";
 import { lang, say } from "./texts.js";
 
 // The API's limit (app/displays.py, Announcement.text), counted in characters as Python does.
@@ -137,9 +137,9 @@ export class AnnouncementControl {
       this.els.text.focus();
       return;
     }
-    const message = err instanceof NetworkError ? say("desk_walls_network_failed", { action })
-      : err instanceof ApiError && err.status === 403 ? say("desk_forbidden")
-        : say("desk_server_failed", { status: err instanceof ApiError ? err.status : "?", detail: err.message });
+    const message = failureMessage(err, {
+      offline: say("desk_walls_network_failed", { action }), forbidden: say("desk_forbidden"),
+    });
     this.toasts.show({ message, kind: "error", ms: 8000 });
   }
 

@@ -1,6 +1,8 @@
 // fetch() for the desk: JSON in and out, the CSRF header on every state change, a time limit,
 // and errors that say whether the server answered (ApiError) or not (NetworkError).
 
+import { say } from "./texts.js";
+
 const TIMEOUT_MS = 12_000;
 
 /** The server answered with an error status; `body` is its JSON ({detail, status, by, ...}). */
@@ -14,6 +16,14 @@ export class ApiError extends Error {
 
 /** No answer (offline, timed out, connection dropped): the request may or may not have arrived. */
 export class NetworkError extends Error {}
+
+/** A failed request in the desk's words: `offline` when no answer came, `forbidden` (if given)
+    for a 403, else the server's status and detail. */
+export function failureMessage(err, { offline, forbidden = null }) {
+  if (err instanceof NetworkError) return offline;
+  if (forbidden !== null && err instanceof ApiError && err.status === 403) return forbidden;
+  return say("desk_server_failed", { status: err instanceof ApiError ? err.status : "?", detail: err.message });
+}
 
 export function createApi({ csrf, onSignedOut }) {
   async function request(method, path, { params = null, body = undefined } = {}) {

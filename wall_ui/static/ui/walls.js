@@ -3,7 +3,7 @@
 // everyone the announcement they show, handed to announce.js.
 
 import { AnnouncementControl } from "./announce.js";
-import { ApiError, NetworkError } from "./api.js";
+import { failureMessage } from "./api.js";
 import { el, icon } from "./dom.js";
 import { say } from "./texts.js";
 
@@ -184,9 +184,10 @@ export class WallsPanel {
     } catch (err) {
       row.wall = { ...row.wall, layout: before };
       this.update(row);
-      const message = err instanceof NetworkError ? say("desk_walls_network_failed", { action: say("desk_layout_switch") })
-        : err instanceof ApiError && err.status === 403 ? say("desk_walls_forbidden")
-          : say("desk_server_failed", { status: err instanceof ApiError ? err.status : "?", detail: err.message });
+      const message = failureMessage(err, {
+        offline: say("desk_walls_network_failed", { action: say("desk_layout_switch") }),
+        forbidden: say("desk_walls_forbidden"),
+      });
       this.toasts.show({ message, kind: "error", ms: 8000 });
     } finally {
       this.setBusy(row, false);
